@@ -1,0 +1,17 @@
+"""keras_ssl: self-supervised representation learning for images in Keras 3."""
+
+from keras_ssl import augmentation
+from keras_ssl import backbones
+from keras_ssl import callbacks
+from keras_ssl import data
+from keras_ssl import distribute
+from keras_ssl import evaluation
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl import methods
+from keras_ssl import plots
+from keras_ssl.methods import SimCLR
+from keras_ssl.methods import SSLModel
+from keras_ssl.methods import load_encoder
+
+__version__ = "0.1.0"

@@ -1,0 +1,26 @@
+"""Vectorized, per-image random augmentation layers and SSL view presets."""
+
+from keras.layers import RandomFlip
+
+from keras_ssl.augmentation.color_jitter import ColorJitter
+from keras_ssl.augmentation.gaussian_blur import GaussianBlur
+from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
+from keras_ssl.augmentation.grayscale import RandomGrayscale
+from keras_ssl.augmentation.presets import simclr_views
+from keras_ssl.augmentation.random_apply import RandomApply
+from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
+from keras_ssl.augmentation.solarize import Solarize
+from keras_ssl.augmentation.view_augmenter import ViewAugmenter
+
+__all__ = [
+    "ColorJitter",
+    "GaussianBlur",
+    "RandomApply",
+    "RandomFlip",
+    "RandomGrayscale",
+    "RandomResizedCrop",
+    "Solarize",
+    "ViewAugmenter",
+    "blur_kernel_size",
+    "simclr_views",
+]

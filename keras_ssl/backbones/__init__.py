@@ -1,0 +1,10 @@
+"""Backbones: networks from images to a feature vector `(B, D)`.
+
+Any `keras.Model` with that contract is a backbone, including
+`keras.applications.*(include_top=False, pooling="avg")`.
+"""
+
+from keras_ssl.backbones.resnet import resnet18, resnet34, resnet50
+from keras_ssl.backbones.small_cnn import small_cnn
+
+__all__ = ["resnet18", "resnet34", "resnet50", "small_cnn"]

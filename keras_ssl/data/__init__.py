@@ -1,0 +1,7 @@
+"""Data: bundled CIFAR-10 sample, image folders, TFDS and augmented views."""
+
+from keras_ssl.data.image_folder import load_image_folder
+from keras_ssl.data.image_folder import load_tfds
+from keras_ssl.data.sample import CIFAR10_CLASSES
+from keras_ssl.data.sample import load_sample
+from keras_ssl.data.views import with_views

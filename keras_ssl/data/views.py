@@ -1,0 +1,70 @@
+"""Make augmented views inside a `tf.data` pipeline."""
+
+import tensorflow as tf
+
+
+def with_views(ds, augmenter, num_parallel_calls=tf.data.AUTOTUNE):
+    """Map a batched dataset of images to tuples of augmented views.
+
+    Moves augmentation off the accelerator into `tf.data`, where it overlaps
+    with training. Elements become `((v1, ..., vn),)` for a dataset of
+    `images`, or `((v1, ..., vn), labels)` for one of `(images, labels)`: the
+    views are wrapped in a 1-tuple so that Keras reads them as `x` and not the
+    second view as labels. Every keras_ssl method's `fit` accepts these
+    elements.
+
+    Args:
+        ds: a batched `tf.data.Dataset` of `images` or `(images, labels)`,
+            images of shape `(B, H, W, C)`.
+        augmenter: a callable, e.g. a `keras_ssl.augmentation.ViewAugmenter`,
+            called as `augmenter(images, training=True)` and returning a
+            tuple (or list) of views.
+        num_parallel_calls: parallelism of the map.
+
+    Returns:
+        The mapped dataset, with `prefetch(AUTOTUNE)`.
+
+    Example:
+
+    ```python
+    (x, _), _ = keras_ssl.data.load_sample()
+    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(4000).batch(256)
+    ds = keras_ssl.data.with_views(ds, keras_ssl.augmentation.simclr_views(32))
+    model.fit(ds, epochs=10)
+    ```
+    """
+    spec = ds.element_spec
+    labelled = isinstance(spec, tuple) and len(spec) == 2
+    image_spec = spec[0] if labelled else spec
+    if not isinstance(image_spec, tf.TensorSpec):
+        raise ValueError(
+            "`ds` must yield `images` or `(images, labels)`, got elements "
+            f"with spec {spec}."
+        )
+    if image_spec.shape.rank is not None and image_spec.shape.rank != 4:
+        raise ValueError(
+            "`ds` must be batched, with images of shape (B, H, W, C); got "
+            f"images of shape {image_spec.shape}. Call `ds.batch(...)` "
+            "before `with_views`."
+        )
+
+    def make_views(images):
+        views = augmenter(images, training=True)
+        if not isinstance(views, (tuple, list)):
+            raise ValueError(
+                "`augmenter` must return a tuple of views, got "
+                f"{type(views).__name__}."
+            )
+        return tuple(views)
+
+    if labelled:
+        ds = ds.map(
+            lambda images, labels: (make_views(images), labels),
+            num_parallel_calls=num_parallel_calls,
+        )
+    else:
+        ds = ds.map(
+            lambda images: (make_views(images),),
+            num_parallel_calls=num_parallel_calls,
+        )
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,93 @@
+"""Cross-replica helpers: the one module of keras_ssl that knows about replicas.
+
+Losses are written as "local anchors against gathered candidates": each replica
+holds `n` local rows, gathers the candidates of every replica with `all_gather`,
+and finds the positive of its local row `i` at global index
+`replica_id() * n + i`. `compute_loss` returns `scale_loss(local_mean)` because
+Keras sums gradients across replicas.
+
+Under TensorFlow `tf.distribute` strategies (Mirrored, MultiWorkerMirrored, TPU)
+these functions use the replica context. On one device, and under JAX
+`keras.distribution.DataParallel` (where the step already sees the global batch),
+they are identities.
+"""
+
+import keras
+from keras import ops
+
+
+def _tf_replica_context():
+    """The TF replica context when more than one replica is in sync, else None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync <= 1:
+        return None
+    return context
+
+
+def num_replicas():
+    """Replicas in sync under the current strategy (1 when none).
+
+    Works in replica context (inside a step) and in cross-replica context
+    (inside `strategy.scope()`, where layers are built).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_id():
+    """Index of the current replica (an int32 tensor under a strategy, else 0)."""
+    context = _tf_replica_context()
+    if context is None:
+        return 0
+    return ops.cast(context.replica_id_in_sync_group, "int32")
+
+
+def all_gather(x):
+    """Concatenates `x` from every replica along axis 0, replica order.
+
+    Differentiable: the gradient of the gathered tensor flows back to the local
+    slice of each replica (`tf.distribute.ReplicaContext.all_gather`).
+    """
+    context = _tf_replica_context()
+    if context is None:
+        return x
+    return context.all_gather(x, axis=0)
+
+
+def all_mean(x):
+    """Mean of `x` over replicas (identity on one device)."""
+    context = _tf_replica_context()
+    if context is None:
+        return x
+    return context.all_reduce("mean", x)
+
+
+def scale_loss(loss):
+    """Divides a per-replica loss by the number of replicas.
+
+    Keras sums the gradients of all replicas, so a per-replica mean divided by
+    the number of replicas gives the gradient of the global mean.
+    """
+    replicas = num_replicas()
+    if replicas == 1:
+        return loss
+    return loss / replicas
+
+
+def strategy_num_replicas(model):
+    """Replicas of the `tf.distribute` strategy a Keras model was built under."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    return model.distribute_strategy.num_replicas_in_sync
+
+
+def global_positive_indices(n):
+    """Global row indices `replica_id() * n + arange(n)` of the local rows."""
+    return replica_id() * n + ops.arange(n, dtype="int32")

@@ -1,0 +1,3 @@
+"""Building blocks shared by methods: heads, queues, banks."""
+
+from keras_ssl.layers.mlp import mlp

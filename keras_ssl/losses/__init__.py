@@ -1,0 +1,8 @@
+"""Losses as pure functions of tensors (`<name>_loss`) and thin `keras.losses.Loss`
+wrappers."""
+
+from keras_ssl.losses.info_nce import InfoNCE
+from keras_ssl.losses.info_nce import info_nce_loss
+from keras_ssl.losses.info_nce import l2_normalize
+from keras_ssl.losses.nt_xent import NTXent
+from keras_ssl.losses.nt_xent import nt_xent_loss

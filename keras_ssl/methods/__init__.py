@@ -1,0 +1,5 @@
+"""Self-supervised methods: one `SSLModel` subclass per file."""
+
+from keras_ssl.methods.base import SSLModel
+from keras_ssl.methods.export import load_encoder
+from keras_ssl.methods.simclr import SimCLR

@@ -1,0 +1,282 @@
+"""`SSLModel`: the contract every self-supervised method implements."""
+
+import keras
+from keras import ops
+
+from keras_ssl import distribute
+from keras_ssl.methods import export
+from keras_ssl.methods.input_checks import check_inputs
+
+# Per-channel statistics of the pixels in [0, 255]. ImageNet: torchvision's
+# values; CIFAR-10: the training set's, as used by lightly and solo-learn.
+NORMALIZATION = {
+    "imagenet": ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375)),
+    "cifar10": ((125.307, 122.961, 113.866), (62.993, 62.089, 66.705)),
+}
+
+# Methods switch to their CIFAR recipes (METHODS.md) at or below this size.
+SMALL_IMAGE_SIZE = 64
+
+
+class SSLModel(keras.Model):
+    """Base class of the self-supervised methods.
+
+    A method is a `keras.Model` whose training step is Keras's own
+    `train_step`, driven through two hooks that work on every backend and
+    under `tf.distribute`:
+
+    - `call(x, training=True)` builds the views (the augmenter on raw images,
+      or the given tuple of pre-made views) and returns `forward(views)`, a
+      dict of the online branch's outputs; `call(x, training=False)` returns
+      the online encoder's features of raw images.
+    - `compute_loss(x, y, y_pred, training)` turns that dict into the
+      method's loss (`compute_ssl_loss`), adds the online probe, updates the
+      method's state and the `step` counter when training, and returns the
+      per-replica loss scaled for distribution. In `evaluate` it builds the
+      views itself (augmenter random, networks in inference mode) and writes
+      no state.
+
+    A subclass creates all its layers in `__init__` (so variables are made in
+    the user's `strategy.scope()` and `summary()`, `save()` work before
+    `fit`), ends it with `self.built = True`, and implements `forward`,
+    `compute_ssl_loss` and `default_augmenter`.
+
+    Args:
+        backbone: any `keras.Model` from normalized images `(B, H, W, C)` to
+            features `(B, D)`, e.g. `keras_ssl.backbones.resnet18()` or
+            `keras.applications.ResNet50(include_top=False, pooling="avg",
+            weights=None)`.
+        augmenter: a `keras_ssl.augmentation.ViewAugmenter`; default: the
+            method's paper recipe for the image size.
+        preprocessing: how `encoder` maps raw pixels in [0, 255] to the
+            backbone's input: `"auto"` (CIFAR-10 statistics for images of at
+            most 64 px, ImageNet statistics above), `"imagenet"`, `"cifar10"`,
+            a `keras.layers.Layer`, or `None` for a backbone that normalizes
+            itself.
+        input_shape: `(H, W, C)` of the views; default the backbone's input
+            shape. Needed when the backbone takes any size.
+        num_classes: train an online linear probe on `stop_gradient` of the
+            first view's features with the labels in the data (label -1 =
+            unlabeled), logged as `probe_accuracy`. It never changes the
+            backbone.
+    """
+
+    # Smallest batch the method's loss is defined on (negatives need two).
+    min_batch_size = 2
+
+    def __init__(
+        self,
+        backbone,
+        augmenter=None,
+        preprocessing="auto",
+        input_shape=None,
+        num_classes=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = self._image_shape(backbone, input_shape)
+        self.preprocessing = preprocessing
+        self.backbone = backbone
+        self.encoder = self._build_encoder(backbone, self.image_shape, preprocessing)
+        self.feature_dim = int(self.encoder.output_shape[-1])
+        self.augmenter = augmenter or self.default_augmenter(self.image_size)
+        self.num_views = self.augmenter.num_views
+        if num_classes is not None and int(num_classes) < 2:
+            raise ValueError(f"`num_classes` must be >= 2. Received: {num_classes}")
+        self.num_classes = num_classes
+        self.probe = None
+        if num_classes is not None:
+            self.probe = keras.Sequential(
+                [keras.Input((self.feature_dim,)), keras.layers.Dense(num_classes)],
+                name="probe",
+            )
+            self.probe_loss = keras.metrics.Mean(name="probe_loss")
+            self.probe_accuracy = keras.metrics.SparseCategoricalAccuracy(
+                name="probe_accuracy"
+            )
+        self.step = self.add_weight(
+            shape=(),
+            dtype="int32",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="step",
+        )
+
+    # ---------------------------------------------------------------- building
+    @staticmethod
+    def _image_shape(backbone, input_shape):
+        shape = input_shape
+        if shape is None:
+            shape = getattr(backbone, "input_shape", None)
+            shape = None if shape is None else tuple(shape[1:])
+        if shape is None or len(shape) != 3:
+            raise ValueError(
+                "The backbone must take images (H, W, C): pass `input_shape=` "
+                f"(e.g. (32, 32, 3)). Received: input_shape={input_shape}, "
+                f"backbone input shape={getattr(backbone, 'input_shape', None)}"
+            )
+        return tuple(shape)
+
+    @property
+    def image_size(self):
+        """Height of the views (None when the backbone takes any size)."""
+        return self.image_shape[0]
+
+    @property
+    def small_images(self):
+        """Whether the CIFAR recipes apply (views of at most 64 px)."""
+        return self.image_size is not None and self.image_size <= SMALL_IMAGE_SIZE
+
+    def _build_encoder(self, backbone, shape, preprocessing):
+        inputs = keras.Input(shape, name="images")
+        x = inputs
+        layer = self._preprocessing_layer(preprocessing, shape)
+        if layer is not None:
+            x = layer(x)
+        return keras.Model(inputs, backbone(x), name="encoder")
+
+    @staticmethod
+    def _preprocessing_layer(preprocessing, shape):
+        if preprocessing is None or isinstance(preprocessing, keras.layers.Layer):
+            return preprocessing
+        if preprocessing == "auto":
+            small = shape[0] is not None and shape[0] <= SMALL_IMAGE_SIZE
+            preprocessing = "cifar10" if small else "imagenet"
+        if preprocessing not in NORMALIZATION:
+            raise ValueError(
+                "`preprocessing` must be 'auto', 'imagenet', 'cifar10', a "
+                f"keras Layer or None. Received: preprocessing={preprocessing!r}"
+            )
+        mean, std = NORMALIZATION[preprocessing]
+        if shape[-1] != len(mean):
+            raise ValueError(
+                f"preprocessing={preprocessing!r} normalizes RGB images; the "
+                f"backbone takes {shape[-1]} channels. Pass a Layer or None."
+            )
+        return keras.layers.Normalization(
+            mean=mean, variance=[s**2 for s in std], name="normalize"
+        )
+
+    def default_augmenter(self, image_size):
+        """The method's paper recipe (`ViewAugmenter`) for views of this size."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no default augmenter: pass `augmenter=`."
+        )
+
+    # ---------------------------------------------------------------- the step
+    def make_views(self, x):
+        """The tuple of float32 views: the given ones, or the augmenter's."""
+        if isinstance(x, (tuple, list)):
+            return tuple(ops.cast(view, "float32") for view in x)
+        return tuple(self.augmenter(x, training=True))
+
+    def forward(self, views, training):
+        """Runs the online branch on the views; returns a dict with at least
+        `"features"`, a tuple of per-view backbone features."""
+        raise NotImplementedError(f"{type(self).__name__} must implement the abstract forward()")
+
+    def compute_ssl_loss(self, outputs, training):
+        """The method's scalar loss (mean over the local batch) from `forward`'s
+        outputs; updates the method's state (queues, EMA) only when
+        `training`."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement the abstract compute_ssl_loss()"
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            return self.forward(self.make_views(inputs), training=True)
+        if isinstance(inputs, (tuple, list)):
+            inputs = inputs[0]
+        return self.encoder(inputs, training=False)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if training:
+            outputs = y_pred
+            probe_features = outputs["features"][0]
+        else:
+            outputs = self.forward(self.make_views(x), training=False)
+            probe_features = y_pred
+        loss = self.compute_ssl_loss(outputs, training=training)
+        if self.probe is not None and y is not None:
+            loss = loss + self._probe_loss(probe_features, y)
+        if training:
+            self.step.assign_add(1)
+        return distribute.scale_loss(loss)
+
+    def _probe_loss(self, features, labels):
+        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        labeled = ops.cast(labels >= 0, "float32")
+        labels = ops.maximum(labels, 0)
+        logits = ops.cast(self.probe(ops.stop_gradient(features)), "float32")
+        per_sample = keras.losses.sparse_categorical_crossentropy(
+            labels, logits, from_logits=True
+        )
+        loss = ops.sum(per_sample * labeled) / ops.maximum(ops.sum(labeled), 1.0)
+        self.probe_loss.update_state(loss)
+        self.probe_accuracy.update_state(labels, logits, sample_weight=labeled)
+        return loss
+
+    # ------------------------------------------------------------ entry points
+    def default_callbacks(self):
+        """Callbacks `fit` adds when the user passed none of their type."""
+        return []
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, **kwargs):
+        check_inputs(self, x, y, batch_size, needs_loss=True)
+        self._check_steps_per_execution()
+        callbacks = list(callbacks or [])
+        for default in self.default_callbacks():
+            if not any(isinstance(c, type(default)) for c in callbacks):
+                callbacks.append(default)
+        return super().fit(
+            x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks, **kwargs
+        )
+
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        if not kwargs.get("_use_cached_eval_dataset"):
+            check_inputs(self, x, y, batch_size, needs_loss=True)
+            self._check_steps_per_execution()
+        return super().evaluate(x, y, batch_size=batch_size, **kwargs)
+
+    def predict(self, x, batch_size=None, **kwargs):
+        check_inputs(self, x, None, batch_size, needs_loss=False)
+        return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def _check_steps_per_execution(self):
+        steps = getattr(self, "steps_per_execution", 1)
+        if steps > 1 and distribute.strategy_num_replicas(self) > 1:
+            raise ValueError(
+                f"steps_per_execution={steps} is not supported under a "
+                "multi-replica tf.distribute strategy (a known Keras limitation, "
+                "keras-team/keras issue 19246). Compile with steps_per_execution=1."
+            )
+
+    def export_encoder(self, path, verbose=False):
+        """Writes `encoder` as a SavedModel: float32 images in [0, 255] ->
+        features; reload it with `keras_ssl.load_encoder(path)`."""
+        export.export_encoder(self.encoder, path, method=type(self).__name__, verbose=verbose)
+
+    # ---------------------------------------------------------- serialization
+    def get_config(self):
+        config = super().get_config()
+        preprocessing = self.preprocessing
+        if isinstance(preprocessing, keras.layers.Layer):
+            preprocessing = keras.saving.serialize_keras_object(preprocessing)
+        config.update(
+            backbone=keras.saving.serialize_keras_object(self.backbone),
+            augmenter=keras.saving.serialize_keras_object(self.augmenter),
+            preprocessing=preprocessing,
+            input_shape=self.image_shape,
+            num_classes=self.num_classes,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "augmenter", "preprocessing"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

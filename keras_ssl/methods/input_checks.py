@@ -1,0 +1,145 @@
+"""Input validation for `SSLModel.fit`, `evaluate` and `predict`.
+
+Everything is read from array shapes or a dataset's `element_spec` before Keras
+traces anything, so a bad call raises a `ValueError` and writes no state.
+"""
+
+import numpy as np
+
+_IMAGE_DTYPES = ("uint8", "float16", "bfloat16", "float32", "float64")
+
+
+def _dtype_name(dtype):
+    name = getattr(dtype, "name", None) or str(dtype)
+    return name.replace("tf.", "")
+
+
+def _shape(value):
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        value = np.asarray(value)
+        shape = value.shape
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _is_sequence(value):
+    return isinstance(value, (tuple, list))
+
+
+def _unpack_spec(spec):
+    """Splits a dataset element spec the way Keras splits its elements."""
+    if _is_sequence(spec):
+        if len(spec) == 1:
+            return spec[0], None
+        if len(spec) in (2, 3):
+            return spec[0], spec[1]
+    return spec, None
+
+
+def _describe(value):
+    return f"shape={_shape(value)}, dtype={_dtype_name(value.dtype)}"
+
+
+def check_images(model, images, argument, raw):
+    """Checks one batch spec of images: rank, channels, dtype, size."""
+    shape = _shape(images)
+    if len(shape) != 4:
+        raise ValueError(
+            f"`{argument}` must be a batch of images of shape (batch, height, "
+            f"width, channels). Received a tensor of rank {len(shape)}: "
+            f"{_describe(images)}. Batch single images with `ds.batch(n)` or "
+            f"`x[None]`."
+        )
+    channels = model.image_shape[-1]
+    if channels is not None and shape[-1] != channels:
+        raise ValueError(
+            f"`{argument}` must have {channels} channels, as the backbone "
+            f"expects input_shape={model.image_shape}. Received: {_describe(images)}"
+        )
+    dtype = _dtype_name(images.dtype)
+    if dtype not in _IMAGE_DTYPES:
+        raise ValueError(
+            f"`{argument}` must be uint8 or float images in [0, 255]. "
+            f"Received dtype={dtype}."
+        )
+    if not raw:
+        return
+    height, width = shape[1:3]
+    for size in model.augmenter.output_sizes:
+        if size is None or height is None or width is None:
+            continue
+        if size[0] > height or size[1] > width:
+            raise ValueError(
+                f"The augmenter's crop size {size[0]}x{size[1]} is larger than "
+                f"the images in `{argument}` ({height}x{width}). Use an "
+                f"augmenter with a crop size <= {min(height, width)}."
+            )
+
+
+def check_labels(model, labels, argument):
+    """Checks labels: only with `num_classes`, rank 1 (or (B, 1)), in range."""
+    if labels is None:
+        return
+    if model.num_classes is None:
+        raise ValueError(
+            f"Labels were given as `{argument}` but the model has no online probe: "
+            f"pass `num_classes=` to the constructor to train a linear probe on "
+            f"them, or give images only (labels never feed the SSL loss)."
+        )
+    shape = _shape(labels)
+    if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1):
+        raise ValueError(
+            f"`{argument}` must be integer class ids of shape (batch,). "
+            f"Received: {_describe(labels)}"
+        )
+    if isinstance(labels, np.ndarray) and labels.size:
+        low, high = int(labels.min()), int(labels.max())
+        if low < -1 or high >= model.num_classes:
+            raise ValueError(
+                f"`{argument}` must hold class ids in [0, {model.num_classes}) "
+                f"(-1 marks unlabeled samples). Received values in [{low}, {high}]."
+            )
+
+
+def check_batch(model, batch, argument):
+    if batch is not None and batch < model.min_batch_size:
+        raise ValueError(
+            f"{type(model).__name__} needs batches of at least "
+            f"{model.min_batch_size} images; `{argument}` gives batches of "
+            f"{batch}. Use a larger `batch_size`."
+        )
+
+
+def check_inputs(model, x, y=None, batch_size=None, needs_loss=True):
+    """Validates the data of `fit` / `evaluate` (`needs_loss`) or `predict`."""
+    if x is None:
+        return
+    if hasattr(x, "element_spec"):
+        images, labels = _unpack_spec(x.element_spec)
+        batch = None
+    elif _is_sequence(x) or hasattr(x, "shape"):
+        images, labels = x, y
+        first = x[0] if _is_sequence(x) else x
+        size = _shape(first)[0] if _shape(first) else None
+        batch = min(batch_size or 32, size) if size is not None else None
+    else:
+        return  # generators and PyDatasets: Keras checks at trace time
+    argument = "x"
+    views = _is_sequence(images)
+    if views:
+        if needs_loss and len(images) != model.num_views:
+            raise ValueError(
+                f"`x` holds {len(images)} views but {type(model).__name__}'s "
+                f"augmenter makes {model.num_views}."
+            )
+        for i, view in enumerate(images):
+            check_images(model, view, f"{argument}[{i}]", raw=False)
+        first = images[0]
+    else:
+        check_images(model, images, argument, raw=needs_loss)
+        first = images
+    if batch is None:
+        batch = _shape(first)[0]
+    if needs_loss:
+        check_batch(model, batch, argument)
+        check_labels(model, labels, "y")

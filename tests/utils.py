@@ -1,0 +1,30 @@
+"""Backend-aware helpers for tests (the references stay pure NumPy)."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CIFAR10_DIR = REPO.parent / "shared" / "datasets" / "cifar10"
+
+
+def value_and_gradients(fn, *args):
+    """Value of `fn(*args)` and its gradients with respect to each argument."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tensors = [tf.constant(a, dtype=tf.float32) for a in args]
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            value = fn(*tensors)
+        grads = tape.gradient(value, tensors)
+        return float(value), [None if g is None else np.asarray(g) for g in grads]
+    if keras.backend.backend() == "jax":
+        import jax
+
+        value, grads = jax.value_and_grad(fn, argnums=tuple(range(len(args))))(
+            *[np.asarray(a, np.float32) for a in args]
+        )
+        return float(value), [np.asarray(g) for g in grads]
+    raise NotImplementedError(keras.backend.backend())
