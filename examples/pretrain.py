@@ -35,9 +35,12 @@ BACKBONES = {
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("method", "simclr", list(METHODS), "Self-supervised method.")
 flags.DEFINE_enum("backbone", "small_cnn", list(BACKBONES), "Backbone network.")
-flags.DEFINE_integer("epochs", 20, "Pretraining epochs.")
-flags.DEFINE_integer("batch_size", 256, "Global batch size.")
-flags.DEFINE_float("lr", 0.12, "Peak SGD learning rate (cosine decay to 0 per step).")
+flags.DEFINE_integer("epochs", 12, "Pretraining epochs.")
+flags.DEFINE_integer("batch_size", 128, "Global batch size.")
+flags.DEFINE_float(
+    "lr", None, "Peak SGD learning rate, cosine decay to 0 per step; default "
+    "0.06 x batch_size / 128 (lightly's CIFAR-10 setting)."
+)
 flags.DEFINE_float("weight_decay", 5e-4, "SGD weight decay.")
 flags.DEFINE_string("data_dir", None, "Image folder with train/<class>/ and test/<class>/.")
 flags.DEFINE_enum("dataset", None, ["cifar10"], "Load a tensorflow-datasets dataset (online).")
@@ -95,7 +98,8 @@ def main(argv):
     print(f"Random-init kNN accuracy (floor): {floor:.4f}")
 
     steps_per_epoch = len(x_train) // FLAGS.batch_size
-    schedule = keras.optimizers.schedules.CosineDecay(FLAGS.lr, FLAGS.epochs * steps_per_epoch)
+    lr = FLAGS.lr or 0.06 * FLAGS.batch_size / 128
+    schedule = keras.optimizers.schedules.CosineDecay(lr, FLAGS.epochs * steps_per_epoch)
     model.compile(
         optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=FLAGS.weight_decay)
     )

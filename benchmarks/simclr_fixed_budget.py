@@ -1,0 +1,144 @@
+"""Fixed-budget SimCLR protocol on CIFAR-10: quality, wall time and step ratios.
+
+Protocol (the spine issue): small_cnn SimCLR on the full CIFAR-10 train set
+(50,000 images), batch 256, 390 steps, SGD momentum 0.9, weight decay 5e-4,
+lr 0.12 with per-step cosine decay to 0 and no warm-up; weighted kNN (k=200,
+T=0.1) with the 50,000 train embeddings as bank and the 10,000 test images as
+queries; the random-init floor of the same backbone.
+
+In the same run it times (median over steps, tracing excluded) the SimCLR
+step with augmentation, the same step on pre-made views, a supervised
+cross-entropy step of the same backbone and batch, and the augmentation alone,
+and prints their ratios.
+
+    python benchmarks/simclr_fixed_budget.py --data_dir ../shared/datasets/cifar10
+"""
+
+import json
+import platform
+import time
+
+from absl import app
+from absl import flags
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import keras_ssl
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data_dir", "../shared/datasets/cifar10", "CIFAR-10 image folder.")
+flags.DEFINE_integer("steps", 390, "Optimizer steps of the fixed budget.")
+flags.DEFINE_integer("batch_size", 256, "Batch size.")
+flags.DEFINE_float("lr", 0.12, "Peak learning rate.")
+flags.DEFINE_integer("timing_steps", 10, "Steps timed per variant for the ratios.")
+flags.DEFINE_string("output", None, "Write the figures as JSON here.")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+
+
+def median_step_seconds(step, repeats):
+    step()
+    step()  # tracing and warm-up excluded
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def step_timings(x, y, batch_size, repeats):
+    """Seconds per step of each variant on one batch, measured in this run."""
+    images, labels = x[:batch_size], y[:batch_size]
+    ssl = keras_ssl.SimCLR(keras_ssl.backbones.small_cnn(x.shape[1:]))
+    ssl.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4))
+    views = tuple(np.asarray(v) for v in ssl.augmenter(images, training=True))
+    augment = tf.function(lambda b: ssl.augmenter(b, training=True))
+    mean, std = keras_ssl.methods.base.NORMALIZATION["cifar10"]
+    supervised = keras.Sequential(  # the same encoder (normalization + backbone)
+        [
+            keras.Input(x.shape[1:]),
+            keras.layers.Normalization(mean=mean, variance=np.square(std)),
+            keras_ssl.backbones.small_cnn(x.shape[1:]),
+            keras.layers.Dense(10),
+        ]
+    )
+    supervised.compile(
+        optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    float_images = images.astype("float32")
+    return {
+        "ssl_step_with_augmentation": median_step_seconds(
+            lambda: ssl.train_on_batch(images), repeats
+        ),
+        "ssl_step_premade_views": median_step_seconds(
+            lambda: ssl.train_on_batch(views), repeats
+        ),
+        "supervised_step": median_step_seconds(
+            lambda: supervised.train_on_batch(float_images, labels), repeats
+        ),
+        "augmentation_only": median_step_seconds(
+            lambda: [v.numpy() for v in augment(tf.constant(images))], repeats
+        ),
+    }
+
+
+def main(argv):
+    del argv
+    keras.utils.set_random_seed(FLAGS.seed)
+    start = time.perf_counter()
+    x_train, y_train, classes = keras_ssl.data.load_image_folder(f"{FLAGS.data_dir}/train")
+    x_test, y_test, _ = keras_ssl.data.load_image_folder(
+        f"{FLAGS.data_dir}/test", class_names=classes
+    )
+    print(f"Loaded {len(x_train)} + {len(x_test)} images in {time.perf_counter() - start:.0f} s")
+    train, test = (x_train, y_train), (x_test, y_test)
+
+    timings = step_timings(x_train, y_train, FLAGS.batch_size, FLAGS.timing_steps)
+    ratios = {
+        "ssl_with_augmentation_over_supervised": timings["ssl_step_with_augmentation"]
+        / timings["supervised_step"],
+        "ssl_premade_over_supervised": timings["ssl_step_premade_views"]
+        / timings["supervised_step"],
+        "augmentation_over_ssl_step": timings["augmentation_only"]
+        / timings["ssl_step_premade_views"],
+    }
+    print(json.dumps({"seconds_per_step": timings, "ratios": ratios}, indent=2))
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    model = keras_ssl.SimCLR(keras_ssl.backbones.small_cnn(x_train.shape[1:]))
+    floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
+    print(f"Random-init kNN floor: {floor:.4f}")
+    schedule = keras.optimizers.schedules.CosineDecay(FLAGS.lr, FLAGS.steps)
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4))
+    images = (
+        tf.data.Dataset.from_tensor_slices(x_train)
+        .shuffle(len(x_train), seed=FLAGS.seed)
+        .batch(FLAGS.batch_size, drop_remainder=True)
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = time.perf_counter()
+    model.fit(images, epochs=1, steps_per_epoch=FLAGS.steps, verbose=2)
+    train_seconds = time.perf_counter() - start
+    accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
+    results = {
+        "knn_top1": accuracy,
+        "random_init_floor": floor,
+        "train_wall_seconds": train_seconds,
+        "images_per_second": FLAGS.steps * FLAGS.batch_size / train_seconds,
+        "seconds_per_step": timings,
+        "ratios": ratios,
+        "machine": f"{platform.machine()}, {tf.config.threading.get_intra_op_parallelism_threads() or 'default'} intra-op threads",
+        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
+    }
+    print(json.dumps(results, indent=2))
+    if FLAGS.output:
+        with open(FLAGS.output, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    app.run(main)
