@@ -70,10 +70,14 @@ def load_data():
     return keras_ssl.data.load_sample()
 
 
+def spread(images, count=8):
+    """`count` images evenly spaced through the set (so every class shows)."""
+    return images[np.linspace(0, len(images) - 1, count).astype(int)]
+
+
 def save_pictures(model, train, test, output_dir):
     x_train, _ = train
     x_test, _ = test
-    spread = lambda x: x[np.linspace(0, len(x) - 1, 8).astype(int)]  # noqa: E731
     augmentation_png = os.path.join(output_dir, "augmentations.png")
     keras_ssl.plots.save_augmentation_grid(model.augmenter, spread(x_train), augmentation_png)
     bank, _ = keras_ssl.evaluation.embed(model.encoder, (x_train, None))
