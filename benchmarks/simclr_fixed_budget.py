@@ -6,10 +6,10 @@ lr 0.12 with per-step cosine decay to 0 and no warm-up; weighted kNN (k=200,
 T=0.1) with the 50,000 train embeddings as bank and the 10,000 test images as
 queries; the random-init floor of the same backbone.
 
-In the same run it times (median over steps, tracing excluded) the SimCLR
-step with augmentation, the same step on pre-made views, a supervised
-cross-entropy step of the same backbone and batch, and the augmentation alone,
-and prints their ratios.
+In the same run it times, inside `fit` (median over steps, warm-up excluded,
+variants interleaved over rounds), the SimCLR step with augmentation, the same
+step on pre-made views and a supervised cross-entropy step of the same encoder
+and batch, plus the augmentation alone, and prints their ratios.
 
     python benchmarks/simclr_fixed_budget.py --data_dir ../shared/datasets/cifar10
 """
@@ -32,57 +32,92 @@ flags.DEFINE_string("data_dir", "../shared/datasets/cifar10", "CIFAR-10 image fo
 flags.DEFINE_integer("steps", 390, "Optimizer steps of the fixed budget.")
 flags.DEFINE_integer("batch_size", 256, "Batch size.")
 flags.DEFINE_float("lr", 0.12, "Peak learning rate.")
-flags.DEFINE_integer("timing_steps", 10, "Steps timed per variant for the ratios.")
+flags.DEFINE_integer("timing_steps", 8, "Steps timed per variant and round.")
+flags.DEFINE_integer("timing_rounds", 3, "Interleaved rounds of the step timings.")
 flags.DEFINE_string("output", None, "Write the figures as JSON here.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
-def median_step_seconds(step, repeats):
-    step()
-    step()  # tracing and warm-up excluded
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+class StepTimer(keras.callbacks.Callback):
+    """Wall time of each training step inside `fit`, warm-up steps excluded."""
+
+    def __init__(self, warmup=3):
+        super().__init__()
+        self.warmup = warmup
+        self.times = []
+        self._last = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self._last is not None and batch >= self.warmup:
+            self.times.append(now - self._last)
+        self._last = now
 
 
-def step_timings(x, y, batch_size, repeats):
-    """Seconds per step of each variant on one batch, measured in this run."""
-    images, labels = x[:batch_size], y[:batch_size]
-    ssl = keras_ssl.SimCLR(keras_ssl.backbones.small_cnn(x.shape[1:]))
-    ssl.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4))
-    views = tuple(np.asarray(v) for v in ssl.augmenter(images, training=True))
-    augment = tf.function(lambda b: ssl.augmenter(b, training=True))
+def fit_step_seconds(model, dataset, steps, warmup=3):
+    """Per-step seconds of `steps` steps of `model.fit` on a repeated dataset."""
+    timer = StepTimer(warmup)
+    model.fit(
+        dataset.repeat().prefetch(2),
+        steps_per_epoch=steps + warmup + 1,
+        epochs=1,
+        verbose=0,
+        callbacks=[timer],
+    )
+    return timer.times
+
+
+def supervised_model(input_shape):
+    """The SSL encoder (normalization + small_cnn) with a linear classifier."""
     mean, std = keras_ssl.methods.base.NORMALIZATION["cifar10"]
-    supervised = keras.Sequential(  # the same encoder (normalization + backbone)
+    model = keras.Sequential(
         [
-            keras.Input(x.shape[1:]),
+            keras.Input(input_shape),
             keras.layers.Normalization(mean=mean, variance=np.square(std)),
-            keras_ssl.backbones.small_cnn(x.shape[1:]),
+            keras_ssl.backbones.small_cnn(input_shape),
             keras.layers.Dense(10),
         ]
     )
-    supervised.compile(
+    model.compile(
         optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    float_images = images.astype("float32")
-    return {
-        "ssl_step_with_augmentation": median_step_seconds(
-            lambda: ssl.train_on_batch(images), repeats
-        ),
-        "ssl_step_premade_views": median_step_seconds(
-            lambda: ssl.train_on_batch(views), repeats
-        ),
-        "supervised_step": median_step_seconds(
-            lambda: supervised.train_on_batch(float_images, labels), repeats
-        ),
-        "augmentation_only": median_step_seconds(
-            lambda: [v.numpy() for v in augment(tf.constant(images))], repeats
-        ),
+    return model
+
+
+def step_timings(x, y, batch_size, steps, rounds):
+    """Median seconds per step of each variant, timed inside `fit` and
+    interleaved over `rounds` so that drift of the machine hits all alike."""
+    ssl = keras_ssl.SimCLR(keras_ssl.backbones.small_cnn(x.shape[1:]))
+    ssl.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4))
+    supervised = supervised_model(x.shape[1:])
+    images = tf.data.Dataset.from_tensor_slices(x[: 8 * batch_size]).batch(
+        batch_size, drop_remainder=True
+    )
+    views = tuple(np.asarray(v) for v in ssl.augmenter(x[:batch_size], training=True))
+    labelled = tf.data.Dataset.from_tensor_slices(
+        (x[: 8 * batch_size].astype("float32"), y[: 8 * batch_size])
+    ).batch(batch_size, drop_remainder=True)
+    variants = {
+        "ssl_step_with_augmentation": (ssl, images),
+        "ssl_step_premade_views": (ssl, tf.data.Dataset.from_tensors((views,))),
+        "supervised_step": (supervised, labelled),
     }
+    times = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (model, dataset) in variants.items():
+            times[name] += fit_step_seconds(model, dataset, steps)
+    augment = tf.function(lambda b: ssl.augmenter(b, training=True))
+    batch = tf.constant(x[:batch_size])
+    augment(batch)
+    augmentation = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        [v.numpy() for v in augment(batch)]
+        augmentation.append(time.perf_counter() - start)
+    timings = {name: float(np.median(t)) for name, t in times.items()}
+    timings["augmentation_only"] = float(np.median(augmentation))
+    return timings
 
 
 def main(argv):
@@ -96,7 +131,9 @@ def main(argv):
     print(f"Loaded {len(x_train)} + {len(x_test)} images in {time.perf_counter() - start:.0f} s")
     train, test = (x_train, y_train), (x_test, y_test)
 
-    timings = step_timings(x_train, y_train, FLAGS.batch_size, FLAGS.timing_steps)
+    timings = step_timings(
+        x_train, y_train, FLAGS.batch_size, FLAGS.timing_steps, FLAGS.timing_rounds
+    )
     ratios = {
         "ssl_with_augmentation_over_supervised": timings["ssl_step_with_augmentation"]
         / timings["supervised_step"],

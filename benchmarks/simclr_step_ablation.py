@@ -1,7 +1,8 @@
 """Where SimCLR's step time goes, relative to a supervised step of the same
 backbone and batch: one concatenated pass over both views (the default, as in
 the SimCLR TF repo) vs one pass per view, with and without augmentation in the
-model, at several batch sizes. Medians of repeated steps, warm-up excluded.
+model, at several batch sizes. Medians of steps timed inside `fit`, warm-up
+excluded.
 
     python benchmarks/simclr_step_ablation.py --batch_sizes 128,256
 """
@@ -13,11 +14,14 @@ import keras
 import numpy as np
 
 import keras_ssl
-from benchmarks.simclr_fixed_budget import median_step_seconds
+import tensorflow as tf
+
+from benchmarks.simclr_fixed_budget import fit_step_seconds
+from benchmarks.simclr_fixed_budget import supervised_model
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("batch_sizes", ["128", "256"], "Batch sizes (source images).")
-flags.DEFINE_integer("repeats", 6, "Timed steps per variant.")
+flags.DEFINE_integer("timed_steps", 10, "Timed steps per variant (inside fit).")
 
 
 class PerViewSimCLR(keras_ssl.SimCLR):
@@ -35,26 +39,25 @@ def main(argv):
     print("| batch | variant | pre-made views | with augmentation | supervised step |")
     print("|---|---|---|---|---|")
     for batch_size in map(int, FLAGS.batch_sizes):
-        images, labels = x[:batch_size], y[:batch_size]
-        supervised = keras.Sequential(
-            [keras_ssl.backbones.small_cnn((32, 32, 3)), keras.layers.Dense(10)]
+        images = tf.data.Dataset.from_tensor_slices(x[: 8 * batch_size]).batch(
+            batch_size, drop_remainder=True
         )
-        supervised.compile(
-            optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        )
-        float_images = images.astype("float32")
-        base = median_step_seconds(
-            lambda: supervised.train_on_batch(float_images, labels), FLAGS.repeats
-        )
+        labelled = tf.data.Dataset.from_tensor_slices(
+            (x[: 8 * batch_size].astype("float32"), y[: 8 * batch_size])
+        ).batch(batch_size, drop_remainder=True)
+        supervised = supervised_model((32, 32, 3))
+        base = np.median(fit_step_seconds(supervised, labelled, FLAGS.timed_steps))
         for cls in (keras_ssl.SimCLR, PerViewSimCLR):
             model = cls(keras_ssl.backbones.small_cnn((32, 32, 3)))
-            model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9))
-            views = tuple(np.asarray(v) for v in model.augmenter(images, training=True))
-            premade = median_step_seconds(lambda: model.train_on_batch(views), FLAGS.repeats)
-            augmented = median_step_seconds(
-                lambda: model.train_on_batch(images), FLAGS.repeats
+            model.compile(
+                optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4)
             )
+            views = tuple(
+                np.asarray(v) for v in model.augmenter(x[:batch_size], training=True)
+            )
+            premade_views = tf.data.Dataset.from_tensors((views,))
+            premade = np.median(fit_step_seconds(model, premade_views, FLAGS.timed_steps))
+            augmented = np.median(fit_step_seconds(model, images, FLAGS.timed_steps))
             print(
                 f"| {batch_size} | {cls.__name__} | {premade:.3f} s ({premade / base:.2f}x) "
                 f"| {augmented:.3f} s ({augmented / base:.2f}x) | {base:.3f} s |",

@@ -42,7 +42,9 @@ flags.DEFINE_float(
     "0.06 x batch_size / 128 (lightly's CIFAR-10 setting)."
 )
 flags.DEFINE_float("weight_decay", 5e-4, "SGD weight decay.")
-flags.DEFINE_string("data_dir", None, "Image folder with train/<class>/ and test/<class>/.")
+flags.DEFINE_string(
+    "data_dir", None, "Image folder with train/<class>/ and test/<class>/."
+)
 flags.DEFINE_enum("dataset", None, ["cifar10"], "Load a tensorflow-datasets dataset (online).")
 flags.DEFINE_integer("image_size", 32, "Resize folder images to this size.")
 flags.DEFINE_integer("max_per_class", None, "Cap on training images per class.")
@@ -94,7 +96,10 @@ def main(argv):
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     train, test = load_data()
     x_train = train[0]
-    print(f"Data: {len(x_train)} train and {len(test[0])} test images of shape {x_train.shape[1:]}")
+    print(
+        f"Data: {len(x_train)} train and {len(test[0])} test images "
+        f"of shape {x_train.shape[1:]}"
+    )
 
     backbone = BACKBONES[FLAGS.backbone](x_train.shape[1:])
     model = METHODS[FLAGS.method](backbone)

@@ -160,7 +160,9 @@ class SSLModel(keras.Model):
 
     def default_augmenter(self, image_size):
         """The method's paper recipe (`ViewAugmenter`) for views of this size."""
-        raise ValueError(f"{type(self).__name__} has no default augmenter: pass `augmenter=`.")
+        raise ValueError(
+            f"{type(self).__name__} has no default augmenter: pass `augmenter=`."
+        )
 
     # ---------------------------------------------------------------- the step
     def make_views(self, x):
@@ -172,13 +174,15 @@ class SSLModel(keras.Model):
     def forward(self, views, training):
         """Runs the online branch on the views; returns a dict with at least
         `"features"`, a tuple of per-view backbone features."""
-        raise NotImplementedError(f"abstract: {type(self).__name__} must implement forward()")
+        name = type(self).__name__
+        raise NotImplementedError(f"abstract: {name} must implement forward()")
 
     def compute_ssl_loss(self, outputs, training):
         """The method's scalar loss (mean over the local batch) from `forward`'s
         outputs; updates the method's state (queues, EMA) only when
         `training`."""
-        raise NotImplementedError(f"abstract: {type(self).__name__} must implement compute_ssl_loss()")
+        name = type(self).__name__
+        raise NotImplementedError(f"abstract: {name} must implement compute_ssl_loss()")
 
     def call(self, inputs, training=False):
         if training:

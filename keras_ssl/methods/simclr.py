@@ -46,7 +46,9 @@ class SimCLR(SSLModel):
         if temperature is None:
             temperature = 0.5 if self.small_images else 0.1
         if temperature <= 0:
-            raise ValueError(f"`temperature` must be > 0. Received: temperature={temperature}")
+            raise ValueError(
+                f"`temperature` must be > 0. Received: temperature={temperature}"
+            )
         self.temperature = float(temperature)
         if projection_dims is None:
             projection_dims = (self.feature_dim, 128)
