@@ -2,6 +2,7 @@
 wrappers."""
 
 from keras_ssl.losses.info_nce import InfoNCE
+from keras_ssl.losses.info_nce import check_temperature
 from keras_ssl.losses.info_nce import info_nce_loss
 from keras_ssl.losses.info_nce import l2_normalize
 from keras_ssl.losses.nt_xent import NTXent

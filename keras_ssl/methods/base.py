@@ -80,7 +80,6 @@ class SSLModel(keras.Model):
         self.encoder = self._build_encoder(backbone, self.image_shape, preprocessing)
         self.feature_dim = int(self.encoder.output_shape[-1])
         self.augmenter = augmenter or self.default_augmenter(self.image_size)
-        self.num_views = self.augmenter.num_views
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(f"`num_classes` must be >= 2. Received: {num_classes}")
         self.num_classes = num_classes
@@ -122,6 +121,11 @@ class SSLModel(keras.Model):
     def image_size(self):
         """Height of the views (None when the backbone takes any size)."""
         return self.image_shape[0]
+
+    @property
+    def num_views(self):
+        """Number of views the augmenter makes (and pre-made inputs must hold)."""
+        return self.augmenter.num_views
 
     @property
     def small_images(self):

@@ -45,10 +45,7 @@ class SimCLR(SSLModel):
         super().__init__(backbone, **kwargs)
         if temperature is None:
             temperature = 0.5 if self.small_images else 0.1
-        if temperature <= 0:
-            raise ValueError(
-                f"`temperature` must be > 0. Received: temperature={temperature}"
-            )
+        losses.check_temperature(temperature)
         self.temperature = float(temperature)
         if projection_dims is None:
             projection_dims = (self.feature_dim, 128)
