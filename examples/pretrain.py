@@ -35,7 +35,7 @@ BACKBONES = {
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("method", "simclr", list(METHODS), "Self-supervised method.")
 flags.DEFINE_enum("backbone", "small_cnn", list(BACKBONES), "Backbone network.")
-flags.DEFINE_integer("epochs", 12, "Pretraining epochs.")
+flags.DEFINE_integer("epochs", 10, "Pretraining epochs.")
 flags.DEFINE_integer("batch_size", 128, "Global batch size.")
 flags.DEFINE_float(
     "lr", None, "Peak SGD learning rate, cosine decay to 0 per step; default "
