@@ -45,9 +45,9 @@ class SinCosPositionEmbedding2D(keras.layers.Layer):
     The embedding of the patch in row `h`, column `w` is
     `[sin(h * omega), cos(h * omega), sin(w * omega), cos(w * omega)]` with
     `omega_i = 1 / 10000**(i / (D / 4))`, `i = 0, ..., D / 4 - 1`: half of the
-    channels encode the row, half the column (MoCo v3, arXiv 2104.02057, section 4 and
-    its `build_2d_sincos_position_embedding`, which on square grids puts the row
-    coordinate first exactly like this). The embedding has no weights and is computed
+    channels encode the row, half the column (MoCo v3, arXiv 2104.02057, and its
+    `build_2d_sincos_position_embedding`, whose first half follows the row index on
+    square grids, as here). The embedding has no weights and is computed
     from the grid's shape at call time, so the layer takes any grid size. Computed in
     float32 and cast to the inputs' dtype.
 
@@ -136,12 +136,14 @@ class ClassToken(keras.layers.Layer):
         return (input_shape[0], length, input_shape[2])
 
 
+def _layer_norm(name):
+    return keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name=name)
+
+
 def _transformer_block(x, num_heads, mlp_ratio, name):
     """Pre-norm block: `x + MHSA(LN(x))`, then `x + MLP(LN(x))`."""
     width = x.shape[-1]
-    y = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name=f"{name}_ln1")(
-        x
-    )
+    y = _layer_norm(f"{name}_ln1")(x)
     y = keras.layers.MultiHeadAttention(
         num_heads,
         key_dim=width // num_heads,
@@ -149,9 +151,7 @@ def _transformer_block(x, num_heads, mlp_ratio, name):
         name=f"{name}_attention",
     )(y, y)
     x = keras.layers.Add(name=f"{name}_add1")([x, y])
-    y = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name=f"{name}_ln2")(
-        x
-    )
+    y = _layer_norm(f"{name}_ln2")(x)
     y = keras.layers.Dense(
         int(width * mlp_ratio),
         activation="gelu",
@@ -213,10 +213,10 @@ def vit(
         mlp_ratio: hidden size of the block MLP as a multiple of `width`.
         freeze_patch_embedding: if `True`, the patch projection (layer
             `"patch_embedding"`) is created with `trainable=False` and stays at its
-            random initialization: MoCo v3's "stop-grad conv1"
-            (arXiv 2104.02057, section 4.1), which avoids the training dips it
-            reports for ViTs. Setting `trainable=True` on the whole model (full
-            fine-tuning) unfreezes it.
+            random initialization: MoCo v3's "random patch projection"
+            (arXiv 2104.02057, its code's `stop_grad_conv1`), which avoids the
+            training dips the paper reports for ViTs. Setting `trainable=True`
+            on the whole model (full fine-tuning) unfreezes it.
         name: name of the returned model.
 
     Returns:
@@ -252,7 +252,7 @@ def vit(
     x = ClassToken(name="class_token")(x)
     for index in range(depth):
         x = _transformer_block(x, num_heads, mlp_ratio, name=f"block{index + 1}")
-    x = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name="final_ln")(x)
+    x = _layer_norm("final_ln")(x)
     outputs = x[:, 0]
     return keras.Model(inputs, outputs, name=name)
 
