@@ -32,6 +32,14 @@ import keras_ssl
 # Method name -> (keras_ssl class name, constructor arguments of the protocol).
 METHODS = {
     "simclr": ("SimCLR", {}),
+    "moco_v2": (
+        "MoCo",
+        dict(version=2, queue_size=4096, temperature=0.1, momentum=0.99, symmetric=True),
+    ),
+    "byol": (
+        "BYOL",
+        dict(momentum=0.99, projection_dims=(1024, 256), prediction_dims=(1024, 256)),
+    ),
 }
 
 FLAGS = flags.FLAGS

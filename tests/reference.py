@@ -76,3 +76,35 @@ def sincos_position_embedding_2d(grid_height, grid_width, dim, temperature=10000
                 row[2 * quarter + i] = np.sin(w * omega)
                 row[3 * quarter + i] = np.cos(w * omega)
     return embedding
+
+
+def cosine_momentum(k, total, base):
+    """`1 - (1 - base) (cos(pi k / total) + 1) / 2` (BYOL section 3.2)."""
+    return 1.0 - (1.0 - base) * (np.cos(np.pi * min(k / total, 1.0)) + 1.0) / 2.0
+
+
+def moco_v3(q1, q2, k1, k2, temperature):
+    """MoCo v3 (Algorithm 1): 2T (ctr(q1, k2) + ctr(q2, k1)), in-batch keys."""
+
+    def ctr(q, k):
+        logits = l2n(q) @ l2n(k).T / temperature
+        return np.mean(logsumexp(logits) - np.diag(logits))
+
+    return 2 * temperature * (ctr(q1, k2) + ctr(q2, k1))
+
+
+def byol(p1, p2, z1, z2):
+    """BYOL eq. 2 summed over both directions: ||l2n(p) - l2n(z)||^2."""
+
+    def regression(p, z):
+        return np.sum((l2n(p) - l2n(z)) ** 2, axis=-1)
+
+    return np.mean(regression(p1, z2) + regression(p2, z1))
+
+
+def raft(p1, p2, t1, t2, alpha, beta):
+    """RAFT: alpha ||p1 - p2||^2 - beta (||p1 - t1||^2 + ||p2 - t2||^2) / 2."""
+    p1, p2, t1, t2 = (l2n(np.asarray(a, np.float64)) for a in (p1, p2, t1, t2))
+    align = np.sum((p1 - p2) ** 2, axis=-1)
+    cross = (np.sum((p1 - t1) ** 2, axis=-1) + np.sum((p2 - t2) ** 2, axis=-1)) / 2
+    return np.mean(alpha * align - beta * cross)

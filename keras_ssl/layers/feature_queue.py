@@ -71,7 +71,7 @@ class FeatureQueue(keras.layers.Layer):
         """
         batch = distribute.all_gather(ops.stop_gradient(batch))
         rows = batch.shape[0]
-        if batch.shape[-1] != self.dim:
+        if batch.shape[-1] not in (None, self.dim):
             raise ValueError(
                 f"FeatureQueue of width {self.dim} received embeddings of width "
                 f"{batch.shape[-1]}."

@@ -124,6 +124,9 @@ class MoCo(MomentumModel):
         if not isinstance(bn_splits, int) or bn_splits < 1:
             raise ValueError(f"`bn_splits` must be an int >= 1. Received: {bn_splits!r}")
         self.bn_splits = bn_splits
+        # Shuffling BN: by groups in the key encoder on one device, across
+        # replicas under a strategy (decided where the model is built).
+        self._split_bn = self.shuffle_bn and bn_splits > 1 and distribute.num_replicas() == 1
 
         d = self.feature_dim
         if version == 3:
@@ -153,11 +156,6 @@ class MoCo(MomentumModel):
             raise ValueError("MoCo v3 has no queue: leave `queue_size=None`.")
         self.positive_similarity = keras.metrics.Mean(name="positive_similarity")
         self.built = True
-
-    @property
-    def _split_bn(self):
-        """Shuffling BN by groups: on one device (replicas shuffle otherwise)."""
-        return self.shuffle_bn and self.bn_splits > 1 and distribute.num_replicas() == 1
 
     def _split_batch_norm(self, layer):
         if type(layer) is keras.layers.BatchNormalization:

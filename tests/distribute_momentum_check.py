@@ -1,0 +1,105 @@
+"""Momentum methods on 2 logical CPU devices under MirroredStrategy vs one device.
+
+BYOL and MoCo v3: loss and weights after a fit step equal one device on the
+same global batch. MoCo v2: the queue receives the keys of the whole global
+batch in global order, and the cross-replica shuffling BN path gives the same
+keys as one device (no BatchNorm in the backbone, so shuffling must be exact);
+with BatchNorm in the backbone it runs. Own process (logical devices are set
+before TensorFlow starts): `python tests/distribute_momentum_check.py`; prints
+ALL OK. Driven by tests/test_distribute.py.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+
+import tensorflow as tf  # noqa: E402
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import keras_ssl  # noqa: E402
+
+GLOBAL_BATCH, SIZE = 8, 16
+HEADS = dict(projection_dims=(16, 8), prediction_dims=(16, 8))
+
+
+def backbone(batch_norm=False):
+    # Without BatchNorm per-replica statistics cannot differ from global ones;
+    # the heads' BatchNorm is synchronized under the strategy.
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2)(inputs)
+    if batch_norm:
+        x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+
+
+def make(cls, strategy=None, batch_norm=False, **kwargs):
+    keras.utils.set_random_seed(0)
+    scope = strategy.scope() if strategy else tf.distribute.get_strategy().scope()
+    with scope:
+        model = cls(backbone(batch_norm), **kwargs)
+        model.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9))
+    return model
+
+
+def fit_both(cls, strategy, views, **kwargs):
+    single, mirrored = make(cls, **kwargs), make(cls, strategy, **kwargs)
+    mirrored.set_weights(single.get_weights())
+    data = tf.data.Dataset.from_tensors((views,)).repeat(2)
+    losses = [
+        m.fit(data, epochs=1, verbose=0).history["loss"][0] for m in (single, mirrored)
+    ]
+    print(f"{cls.__name__} {kwargs.get('version', '')}: fit loss single={losses[0]:.7f} "
+          f"mirrored={losses[1]:.7f}")
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    for w1, w2 in zip(single.weights, mirrored.weights):
+        np.testing.assert_allclose(np.asarray(w2), np.asarray(w1), atol=1e-5, err_msg=w1.path)
+    assert int(mirrored.step.numpy()) == 2
+    return single, mirrored
+
+
+def main():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert strategy.num_replicas_in_sync == 2
+    rng = np.random.default_rng(0)
+    views = tuple(
+        tf.constant(rng.uniform(0, 255, (GLOBAL_BATCH, SIZE, SIZE, 3)), tf.float32)
+        for _ in range(2)
+    )
+    fit_both(keras_ssl.BYOL, strategy, views, momentum=0.9, **HEADS)
+    fit_both(keras_ssl.MoCo, strategy, views, version=3, momentum=0.9, **HEADS)
+    print("BYOL and MoCo v3: losses and weights (online, target) equal")
+
+    # MoCo v2: momentum 1 keeps the key encoder fixed, so keys are comparable.
+    single, mirrored = fit_both(
+        keras_ssl.MoCo, strategy, views, version=2, queue_size=32, momentum=1.0,
+        projection_dims=(16, 8),
+    )
+    assert int(mirrored.queue.pointer.numpy()) == 2 * GLOBAL_BATCH
+    keys = np.array(single.target(views[1], training=True))
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+    queue = np.asarray(mirrored.queue.keys)
+    np.testing.assert_allclose(queue[:GLOBAL_BATCH], keys, atol=1e-5)
+    np.testing.assert_allclose(queue[GLOBAL_BATCH : 2 * GLOBAL_BATCH], keys, atol=1e-5)
+    assert not mirrored._split_bn and mirrored.shuffle_bn
+    print("MoCo v2: queue holds both replicas' keys in global order; shuffle exact")
+
+    model = make(keras_ssl.MoCo, strategy, batch_norm=True, version=2, queue_size=32)
+    model.fit(tf.data.Dataset.from_tensors((views,)), verbose=0)
+    assert int(model.queue.pointer.numpy()) == GLOBAL_BATCH
+    print("MoCo v2 with BatchNorm in the backbone: shuffling BN across replicas runs")
+    print("ALL OK")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""BYOL and RAFT: defaults, losses in the model against NumPy, save/load,
+export, learning."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_ssl
+from tests import reference
+from tests.methods.momentum_utils import HEADS
+from tests.methods.momentum_utils import SIZE
+from tests.methods.momentum_utils import build
+from tests.methods.momentum_utils import fixed_views
+from tests.methods.momentum_utils import sample_images
+
+
+@pytest.fixture(scope="module")
+def images():
+    return sample_images(144)[0]
+
+
+def test_defaults_and_asymmetric_augmentation():
+    model = keras_ssl.BYOL(keras_ssl.backbones.small_cnn((32, 32, 3)))
+    assert model.projection_dims == (4096, 256) and model.prediction_dims == (4096, 256)
+    assert model.base_momentum == 0.996 and model.momentum_schedule == "cosine"
+    assert model.target_projector.output_shape == (None, 256)
+    kinds = [[type(layer).__name__ for layer in p] for p in model.augmenter.pipelines]
+    assert "RandomApply" in kinds[1][-1] and len(kinds[1]) == len(kinds[0]) + 1  # solarize
+    big = keras_ssl.augmentation.byol_views(96)
+    blur_1, blur_2 = big.pipelines[0][-1], big.pipelines[1][-2]
+    assert type(blur_1).__name__ == "GaussianBlur"  # p = 1.0
+    assert blur_2.rate == pytest.approx(0.1) and big.pipelines[1][-1].rate == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="predictor"):
+        keras_ssl.BYOL(keras_ssl.backbones.small_cnn((32, 32, 3)), prediction_dims=(8, 4))
+    with pytest.raises(ValueError, match="beta"):
+        keras_ssl.RAFT(keras_ssl.backbones.small_cnn((32, 32, 3)), beta=-1.0)
+
+
+@pytest.mark.parametrize("method", ["byol", "raft"])
+def test_loss_in_the_model_equals_the_numpy_reference(images, method):
+    cls = keras_ssl.BYOL if method == "byol" else keras_ssl.RAFT
+    extra = {} if method == "byol" else dict(alpha=0.5, beta=2.0)
+    model = build(cls, momentum=1.0, **HEADS, **extra)
+    (views,) = next(iter(fixed_views(model, images)))
+    targets = [np.asarray(model.target(v, training=True)) for v in views]
+    outputs = model(views, training=True)
+    loss = float(model.compute_loss(x=views, y_pred=outputs, training=True))
+    p1, p2 = (np.asarray(p) for p in outputs["predictions"])
+    if method == "byol":
+        expected = reference.byol(p1, p2, *targets)
+    else:
+        expected = reference.raft(p1, p2, *targets, 0.5, 2.0)
+    assert loss == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("cls", [keras_ssl.BYOL, keras_ssl.RAFT])
+def test_save_load_resumes_and_export(images, tmp_path, cls):
+    model = build(cls, **HEADS)
+    data = fixed_views(model, images, batches=2)
+    model.fit(data, epochs=2, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is cls
+    for name in ("step", "momentum", "momentum_steps"):
+        assert np.asarray(getattr(loaded, name)) == np.asarray(getattr(model, name))
+    for m in (model, loaded):
+        m.fit(data, epochs=1, verbose=0, callbacks=[keras_ssl.callbacks.MomentumSchedule(4)])
+    for a, b in zip(loaded.weights, model.weights):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    model.export_encoder(str(tmp_path / "encoder"))
+    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
+    x = images[:4, :SIZE, :SIZE].astype("float32")
+    np.testing.assert_allclose(
+        np.asarray(encoder(x)), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("cls", [keras_ssl.BYOL, keras_ssl.RAFT])
+def test_short_run_on_real_images_lowers_the_loss(images, cls):
+    model = build(cls, lr=0.1, momentum=0.9, **HEADS)
+    data = fixed_views(model, images[:128], batches=8, batch_size=16)
+    losses = model.fit(data, epochs=4, verbose=0).history["loss"]
+    assert losses[-1] < losses[0] - 0.05, losses

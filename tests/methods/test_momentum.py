@@ -1,0 +1,131 @@
+"""MomentumModel mechanics: exact EMA, schedule, stopped gradients, target BN."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_ssl
+from tests import reference
+from tests.methods.momentum_utils import HEADS
+from tests.methods.momentum_utils import build
+from tests.methods.momentum_utils import fixed_views
+from tests.methods.momentum_utils import online_and_target
+from tests.methods.momentum_utils import sample_images
+
+
+@pytest.fixture(scope="module")
+def images():
+    return sample_images()[0]
+
+
+class RecordOnline(keras.callbacks.Callback):
+    """The online weights each step's EMA reads (before the step's update)."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        online, _ = online_and_target(self.model)
+        self.steps.append([np.asarray(w) for w in online])
+
+
+def test_ema_follows_the_numpy_recurrence_with_the_cosine_schedule(images):
+    model = build(keras_ssl.BYOL, momentum=0.9, **HEADS)
+    online, target = online_and_target(model)
+    trainable = [w.trainable for w in online]
+    expected = [np.asarray(w, np.float64) for w in online]
+    for o, t in zip(online, target):
+        np.testing.assert_array_equal(np.asarray(o), np.asarray(t))  # copied at init
+    recorder = RecordOnline()
+    model.fit(fixed_views(model, images), epochs=2, verbose=0, callbacks=[recorder])
+    total = 8  # epochs x steps, set by the MomentumSchedule that fit added
+    assert int(model.momentum_steps.numpy()) == total and int(model.step.numpy()) == total
+    for k, weights in enumerate(recorder.steps):
+        m = reference.cosine_momentum(k, total, 0.9)
+        for i, w in enumerate(weights):
+            if trainable[i]:
+                expected[i] = m * expected[i] + (1 - m) * w
+    for i, t in enumerate(target):
+        if trainable[i]:
+            np.testing.assert_allclose(np.asarray(t), expected[i], rtol=1e-6, atol=1e-6)
+    assert float(model.momentum.numpy()) == pytest.approx(
+        reference.cosine_momentum(7, total, 0.9), rel=1e-6
+    )
+    assert not model.target_encoder.trainable_weights
+    assert not model.target_projector.trainable_weights
+
+
+def test_schedule_matches_methods_md_fixture():
+    model = build(keras_ssl.BYOL, momentum=0.996, **HEADS)
+    model.momentum_steps.assign(400)
+    expected = {0: 0.996, 100: 0.9965858, 200: 0.998, 300: 0.9994142, 400: 1.0, 500: 1.0}
+    for k, m in expected.items():
+        assert float(model.momentum_at(k)) == pytest.approx(m, abs=1e-7)
+
+
+def test_same_target_with_steps_per_execution_1_and_4(images):
+    finals = []
+    for steps in (1, 4):
+        model = build(keras_ssl.BYOL, momentum=0.9, **HEADS)
+        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), steps_per_execution=steps)
+        model.fit(fixed_views(model, images), epochs=2, verbose=0)
+        finals.append([np.asarray(w) for w in online_and_target(model)[1]])
+        assert int(model.step.numpy()) == 8
+    for a, b in zip(*finals):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_no_gradient_reaches_the_target(images):
+    model = build(keras_ssl.BYOL, **HEADS)
+    views = next(iter(fixed_views(model, images)))[0]
+    _, target = online_and_target(model)
+    with tf.GradientTape(persistent=True) as tape:
+        outputs = model(views, training=True)
+        loss = model.compute_loss(x=views, y_pred=outputs, training=True)
+    assert all(g is None for g in tape.gradient(loss, [t.value for t in target]))
+    grads = tape.gradient(loss, model.trainable_weights)
+    assert all(g is not None for g in grads)
+    trained = {id(w) for w in model.trainable_weights}
+    assert not any(id(t) in trained for t in target)
+
+
+def test_target_bn_statistics_change_only_by_its_own_forward_pass(images):
+    # m = 1: the EMA leaves the target's weights as they are, so its key
+    # forward pass is reproducible by a copy of the target.
+    model = build(keras_ssl.BYOL, momentum=1.0, **HEADS)
+    views = next(iter(fixed_views(model, images)))[0]
+    copy = keras.models.clone_model(model.target_encoder)
+    copy.set_weights(model.target_encoder.get_weights())
+    def moving(network):
+        return [w for w in network.weights if "moving" in w.name]
+
+    online_bn_before = [np.asarray(w) for w in moving(model.encoder)]
+    for view in views:  # the target sees view 1 then view 2, in training mode
+        copy(view, training=True)
+    model.fit(tf.data.Dataset.from_tensors((views,)), verbose=0)
+    assert len(moving(copy)) == 8  # small_cnn: 4 BatchNorms
+    for t, c in zip(moving(model.target_encoder), moving(copy)):
+        np.testing.assert_allclose(np.asarray(t), np.asarray(c), rtol=1e-5, atol=1e-6)
+    for t, o in zip(moving(model.target_encoder), online_bn_before):
+        assert not np.allclose(np.asarray(t), o)  # its own statistics, not the online ones
+    # evaluate runs the target in inference mode: nothing changes
+    before = [np.asarray(w) for w in model.target_encoder.weights]
+    model.evaluate(tf.data.Dataset.from_tensors((views,)), verbose=0)
+    for t, b in zip(model.target_encoder.weights, before):
+        np.testing.assert_array_equal(np.asarray(t), b)
+    assert int(model.step.numpy()) == 1
+
+
+def test_momentum_schedule_callback_and_errors():
+    with pytest.raises(ValueError, match="total_steps"):
+        keras_ssl.callbacks.MomentumSchedule(total_steps=0)
+    with pytest.raises(ValueError, match="momentum"):
+        build(keras_ssl.BYOL, momentum=1.5, **HEADS)
+    model = build(keras_ssl.BYOL, **HEADS)
+    assert [type(c).__name__ for c in model.default_callbacks()] == ["MomentumSchedule"]
+    schedule = keras_ssl.callbacks.MomentumSchedule(total_steps=123)
+    schedule.set_model(model)
+    schedule.on_train_begin()
+    assert int(model.momentum_steps.numpy()) == 123
