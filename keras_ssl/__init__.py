@@ -11,6 +11,7 @@ from keras_ssl import losses
 from keras_ssl import methods
 from keras_ssl import plots
 from keras_ssl.methods import BYOL
+from keras_ssl.methods import DINO
 from keras_ssl.methods import RAFT
 from keras_ssl.methods import MoCo
 from keras_ssl.methods import MomentumModel

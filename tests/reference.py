@@ -108,3 +108,21 @@ def raft(p1, p2, t1, t2, alpha, beta):
     align = np.sum((p1 - p2) ** 2, axis=-1)
     cross = (np.sum((p1 - t1) ** 2, axis=-1) + np.sum((p2 - t2) ** 2, axis=-1)) / 2
     return np.mean(alpha * align - beta * cross)
+
+
+def softmax(x, axis=-1):
+    return np.exp(x - logsumexp(x, axis=axis)[..., None])
+
+
+def dino(student, teacher, center, student_temperature, teacher_temperature):
+    """DINO Algorithm 1: mean over (teacher global i, student crop j != i) of
+    mean_batch -sum softmax((t_i - c)/T_t) log softmax(s_j / T_s)."""
+    terms = []
+    for i, t in enumerate(teacher):
+        p = softmax((np.asarray(t, np.float64) - center) / teacher_temperature)
+        for j, s in enumerate(student):
+            if j != i:
+                s = np.asarray(s, np.float64) / student_temperature
+                log_q = s - logsumexp(s)[:, None]
+                terms.append(np.mean(-np.sum(p * log_q, axis=-1)))
+    return float(np.mean(terms))

@@ -2,3 +2,4 @@
 
 from keras_ssl.callbacks.knn_monitor import KNNMonitor
 from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
+from keras_ssl.callbacks.teacher_temperature import TeacherTemperature

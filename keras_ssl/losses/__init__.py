@@ -10,3 +10,4 @@ from keras_ssl.losses.nt_xent import nt_xent_loss
 from keras_ssl.losses.byol import byol_loss
 from keras_ssl.losses.moco_v3 import moco_v3_loss
 from keras_ssl.losses.raft import raft_loss
+from keras_ssl.losses.dino import dino_loss

@@ -7,3 +7,4 @@ from keras_ssl.methods.byol import BYOL
 from keras_ssl.methods.moco import MoCo
 from keras_ssl.methods.momentum import MomentumModel
 from keras_ssl.methods.raft import RAFT
+from keras_ssl.methods.dino import DINO

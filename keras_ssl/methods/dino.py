@@ -1,0 +1,225 @@
+"""DINO (Caron et al. 2021, "Emerging Properties in Self-Supervised Vision
+Transformers", https://arxiv.org/abs/2104.14294)."""
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import distribute
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
+from keras_ssl.callbacks.teacher_temperature import TeacherTemperature
+from keras_ssl.methods.momentum import MomentumModel
+
+
+def _groups_by_size(views):
+    """Consecutive views with the same static shape, as lists of indices."""
+    groups = []
+    for i, view in enumerate(views):
+        if groups and tuple(views[groups[-1][0]].shape[1:]) == tuple(view.shape[1:]):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class DINO(MomentumModel):
+    """Self-distillation with no labels: a student matches a momentum teacher
+    over multi-crop views.
+
+    Student: `encoder` + `projector` (the DINO head: an MLP with GELU to a
+    bottleneck, L2 normalization, and a weight-normalized last layer of `K`
+    outputs, `last_layer`). Teacher: `target_encoder` + `target_projector`,
+    an EMA of the student (`MomentumModel`, cosine momentum from `m0` to 1).
+    The teacher sees the global crops only (the first `num_global_crops`
+    views); the student sees every crop; crops of one size go through the
+    backbone as one batch. Loss: `losses.dino_loss` with the teacher
+    centered by `center` and sharpened by `teacher_temperature`; after the
+    loss `center <- m_c center + (1 - m_c) mean(teacher outputs)` over the
+    global batch. Logged: `teacher_entropy` `H` and `kl = loss - H` (both go
+    to 0 under collapse).
+
+    Defaults (METHODS.md section 12): head hidden 2048, bottleneck 256,
+    `K = 65536` (4096 for images of at most 64 px, solo-learn's CIFAR
+    setting), `norm_last_layer=True`, student temperature 0.1, teacher
+    temperature warmed up linearly from 0.04 to 0.07 over 30 epochs (paper),
+    center momentum 0.9, teacher momentum 0.996 -> 1, last layer frozen in
+    the first epoch. The `TeacherTemperature` and `MomentumSchedule`
+    callbacks, which `fit` adds, set the schedules. Works with ViT and ResNet
+    backbones that take several input sizes (`input_shape=(None, None, 3)`).
+
+    Args:
+        backbone: a clonable `keras.Model` from images to `(B, D)` features.
+        hidden_dim: width of the head's hidden layers.
+        bottleneck_dim: width before the last layer.
+        num_prototypes: `K`, outputs of the last layer.
+        norm_last_layer: fix the last layer's weight norm to 1.
+        student_temperature: `T_s > 0`.
+        teacher_temperature: `T_t` after the warm-up.
+        warmup_teacher_temperature: `T_t` at epoch 0.
+        warmup_teacher_temperature_epochs: warm-up length in epochs.
+        center_momentum: `m_c` in [0, 1].
+        momentum: teacher momentum `m0`.
+        freeze_last_layer: epochs during which the last layer is not trained.
+        num_global_crops: how many leading views are global crops (>= 1).
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones.
+    """
+
+    def __init__(
+        self,
+        backbone,
+        hidden_dim=2048,
+        bottleneck_dim=256,
+        num_prototypes=None,
+        norm_last_layer=True,
+        student_temperature=0.1,
+        teacher_temperature=0.07,
+        warmup_teacher_temperature=0.04,
+        warmup_teacher_temperature_epochs=30,
+        center_momentum=0.9,
+        momentum=0.996,
+        freeze_last_layer=1,
+        num_global_crops=2,
+        **kwargs,
+    ):
+        super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        for name, value in (
+            ("student_temperature", student_temperature),
+            ("teacher_temperature", teacher_temperature),
+            ("warmup_teacher_temperature", warmup_teacher_temperature),
+        ):
+            if value <= 0:
+                raise ValueError(f"`{name}` must be > 0. Received: {name}={value}")
+        if not 0.0 <= center_momentum <= 1.0:
+            raise ValueError(f"`center_momentum` must be in [0, 1]. Received: {center_momentum}")
+        if not 1 <= num_global_crops <= self.num_views:
+            raise ValueError(
+                f"`num_global_crops` must be in [1, {self.num_views}] (the augmenter's "
+                f"views). Received: num_global_crops={num_global_crops}"
+            )
+        if num_prototypes is None:
+            num_prototypes = 4096 if self.small_images else 65536
+        self.hidden_dim = int(hidden_dim)
+        self.bottleneck_dim = int(bottleneck_dim)
+        self.num_prototypes = int(num_prototypes)
+        self.norm_last_layer = bool(norm_last_layer)
+        self.student_temperature = float(student_temperature)
+        self.final_teacher_temperature = float(teacher_temperature)
+        self.warmup_teacher_temperature = float(warmup_teacher_temperature)
+        self.warmup_teacher_temperature_epochs = int(warmup_teacher_temperature_epochs)
+        self.center_momentum = float(center_momentum)
+        self.freeze_last_layer = int(freeze_last_layer)
+        self.num_global_crops = int(num_global_crops)
+
+        self.last_layer = layers.WeightNormalizedDense(
+            self.num_prototypes, trainable_norm=not self.norm_last_layer, name="last_layer"
+        )
+        self.projector = keras.Sequential(
+            [
+                keras.Input((self.feature_dim,)),
+                layers.mlp(
+                    self.feature_dim,
+                    (self.hidden_dim, self.hidden_dim, self.bottleneck_dim),
+                    batch_norm=False,
+                    activation="gelu",
+                    name="mlp",
+                ),
+                keras.layers.UnitNormalization(),
+                self.last_layer,
+            ],
+            name="projector",
+        )
+        self.build_target()
+        self.center = self.add_weight(
+            shape=(self.num_prototypes,),
+            dtype="float32",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="center",
+        )
+        self.teacher_temperature = self.add_weight(
+            shape=(),
+            dtype="float32",
+            initializer=keras.initializers.Constant(self.warmup_teacher_temperature),
+            trainable=False,
+            aggregation="only_first_replica",
+            name="teacher_temperature",
+        )
+        self.teacher_entropy = keras.metrics.Mean(name="teacher_entropy")
+        self.kl = keras.metrics.Mean(name="kl")
+        self.built = True
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                "DINO's default augmentation needs the image size: pass "
+                "`input_shape=(H, W, C)` or `augmenter=`."
+            )
+        return augmentation.dino_multicrop(image_size)
+
+    def default_callbacks(self):
+        return [
+            MomentumSchedule(),
+            TeacherTemperature(
+                self.warmup_teacher_temperature,
+                self.final_teacher_temperature,
+                self.warmup_teacher_temperature_epochs,
+            ),
+        ]
+
+    def forward(self, views, training):
+        features = [None] * len(views)
+        logits = [None] * len(views)
+        for group in _groups_by_size(views):
+            batch = ops.concatenate([views[i] for i in group], axis=0)
+            f = self.encoder(batch, training=training)
+            z = self.projector(f, training=training)
+            for i, f_i, z_i in zip(group, ops.split(f, len(group)), ops.split(z, len(group))):
+                features[i], logits[i] = f_i, z_i
+        return {"views": views, "features": tuple(features), "logits": tuple(logits)}
+
+    def compute_ssl_loss(self, outputs, training):
+        self.update_target(training)
+        n = self.num_global_crops
+        teacher = self.target(ops.concatenate(outputs["views"][:n], axis=0), training=training)
+        teacher_crops = ops.split(teacher, n)
+        loss = ops.mean(
+            losses.dino_loss(
+                outputs["logits"],
+                teacher_crops,
+                self.center,
+                self.student_temperature,
+                self.teacher_temperature,
+            )
+        )
+        p = ops.softmax((teacher - self.center) / self.teacher_temperature, axis=-1)
+        entropy = ops.mean(-ops.sum(p * ops.log(ops.maximum(p, 1e-12)), axis=-1))
+        self.teacher_entropy.update_state(entropy)
+        self.kl.update_state(loss - entropy)
+        if training:
+            batch_center = distribute.all_mean(ops.mean(teacher, axis=0))
+            m = self.center_momentum
+            self.center.assign(m * self.center + (1.0 - m) * batch_center)
+        return loss
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("momentum_schedule")
+        config.update(
+            hidden_dim=self.hidden_dim,
+            bottleneck_dim=self.bottleneck_dim,
+            num_prototypes=self.num_prototypes,
+            norm_last_layer=self.norm_last_layer,
+            student_temperature=self.student_temperature,
+            teacher_temperature=self.final_teacher_temperature,
+            warmup_teacher_temperature=self.warmup_teacher_temperature,
+            warmup_teacher_temperature_epochs=self.warmup_teacher_temperature_epochs,
+            center_momentum=self.center_momentum,
+            freeze_last_layer=self.freeze_last_layer,
+            num_global_crops=self.num_global_crops,
+        )
+        return config
