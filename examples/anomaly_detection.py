@@ -3,7 +3,7 @@
 For each class in turn, the training images of that class are the normal
 data: their embeddings form the index, and every test image is scored by its
 mean cosine distance to its k nearest normal embeddings
-(`keras_ssl.retrieval.knn_anomaly_scores`). Test images of other classes are
+(`keras_ssl.retrieval.one_class_aurocs`). Test images of other classes are
 the anomalies; the script reports the AUROC per class and the mean, and
 writes, per class, the most normal and the most anomalous test images.
 
@@ -34,19 +34,6 @@ flags.DEFINE_integer("shown", 6, "Most normal / most anomalous images shown per 
 flags.DEFINE_string("output_dir", "outputs/anomaly_detection", "Where the PNG goes.")
 
 
-def one_class_aurocs(train, test, k):
-    """`{label: AUROC}`, each class of `train` taken as normal in turn;
-    `train` and `test` are `(features, labels)`. Also returns the scores."""
-    (bank, bank_labels), (queries, labels) = train, test
-    aurocs, scores = {}, {}
-    for label in np.unique(bank_labels):
-        index = keras_ssl.retrieval.EmbeddingIndex(bank.shape[1])
-        index.add(bank[bank_labels == label])
-        scores[label] = keras_ssl.retrieval.knn_anomaly_scores(index, queries, k=k)
-        aurocs[label] = keras_ssl.retrieval.auroc(scores[label], labels != label)
-    return aurocs, scores
-
-
 def main(argv):
     del argv
     os.makedirs(FLAGS.output_dir, exist_ok=True)
@@ -57,7 +44,9 @@ def main(argv):
     )
     train = keras_ssl.evaluation.embed(encoder, (x_train, y_train))
     test = keras_ssl.evaluation.embed(encoder, (x_test, y_test))
-    aurocs, scores = one_class_aurocs(train, test, FLAGS.k)
+    aurocs, scores = keras_ssl.retrieval.one_class_aurocs(
+        train, test, k=FLAGS.k, return_scores=True
+    )
 
     names = keras_ssl.data.CIFAR10_CLASSES if FLAGS.data_dir is None else None
     print(f"{'normal class':>12} {'AUROC':>7}")

@@ -8,6 +8,8 @@ Reference:
 
 import numpy as np
 
+from keras_ssl.retrieval.embedding_index import EmbeddingIndex
+
 
 def knn_anomaly_scores(index, queries, k=2, exclude_self=False):
     """Anomaly scores: the mean distance of each query to its `k` nearest
@@ -81,3 +83,40 @@ def auroc(scores, is_positive):
         ranks[order[start:end]] = (start + end + 1) / 2.0
     rank_sum = ranks[is_positive].sum()
     return float((rank_sum - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def one_class_aurocs(train, test, k=2, return_scores=False):
+    """One-class anomaly detection, each class taken as normal in turn.
+
+    For each label of `train`: an index of that class's training features,
+    `knn_anomaly_scores` of every test feature, and the AUROC of those scores
+    with the test examples of the other classes as anomalies (the one-class
+    CIFAR-10 protocol).
+
+    Args:
+        train: `(features, labels)` of the training set, `(N, D)` and `(N,)`.
+        test: `(features, labels)` of the test set.
+        k: neighbours averaged per score.
+        return_scores: also return `{label: (Q,) scores}`.
+
+    Returns:
+        `{label: AUROC}` (and the scores when `return_scores`).
+
+    Example:
+
+    ```python
+    train = keras_ssl.evaluation.embed(encoder, (x_train, y_train))
+    test = keras_ssl.evaluation.embed(encoder, (x_test, y_test))
+    aurocs = keras_ssl.retrieval.one_class_aurocs(train, test)
+    ```
+    """
+    (bank, bank_labels), (queries, labels) = train, test
+    bank_labels = np.reshape(np.asarray(bank_labels), (-1,))
+    labels = np.reshape(np.asarray(labels), (-1,))
+    aurocs, scores = {}, {}
+    for label in np.unique(bank_labels):
+        index = EmbeddingIndex(np.shape(bank)[1])
+        index.add(np.asarray(bank)[bank_labels == label])
+        scores[int(label)] = knn_anomaly_scores(index, queries, k=k)
+        aurocs[int(label)] = auroc(scores[int(label)], labels != label)
+    return (aurocs, scores) if return_scores else aurocs

@@ -65,3 +65,21 @@ def test_recommend_excludes_liked_items():
     assert scores[0] >= scores[1]
     with pytest.raises(ValueError, match="liked"):
         recommend(index, np.zeros((0, 2)), k=2)
+
+
+def test_one_class_aurocs():
+    from keras_ssl.retrieval import one_class_aurocs
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 6)) * 3
+
+    def split(n):
+        labels = np.repeat(np.arange(3), n)
+        return centres[labels] + rng.normal(size=(3 * n, 6)), labels
+
+    train, test = split(30), split(20)
+    aurocs, scores = one_class_aurocs(train, test, k=2, return_scores=True)
+    assert set(aurocs) == {0, 1, 2} and all(value > 0.9 for value in aurocs.values())
+    index = EmbeddingIndex(6, backend="exact").add(train[0][train[1] == 1])
+    np.testing.assert_allclose(scores[1], knn_anomaly_scores(index, test[0], k=2), rtol=1e-5)
+    assert aurocs[1] == pytest.approx(auroc(scores[1], test[1] != 1))
