@@ -64,9 +64,9 @@ def save_embedding_map(features, labels, path, class_names=None, seed=0, title=N
         seed: random state of t-SNE.
         title: plot title.
     """
+    figure = matplotlib_figure(figsize=(7, 6))
     import matplotlib
 
-    figure = matplotlib_figure(figsize=(7, 6))
     points = embedding_map(features, seed=seed)
     labels = np.reshape(np.asarray(labels), (-1,))
     axes = figure.subplots()

@@ -18,9 +18,9 @@ def save_training_curves(history, path, title=None):
     if not names:
         raise ValueError("`history` holds no metrics: run `fit` first.")
     epochs = getattr(history, "epoch", None)
+    figure = matplotlib_figure(figsize=(3.6 * len(names), 3))
     from matplotlib.ticker import MaxNLocator
 
-    figure = matplotlib_figure(figsize=(3.6 * len(names), 3))
     axes = figure.subplots(1, len(names), squeeze=False)
     for axis, name in zip(axes[0], names):
         for key, label in ((name, "train"), (f"val_{name}", "validation")):
