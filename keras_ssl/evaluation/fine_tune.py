@@ -165,7 +165,7 @@ def fine_tune(
     )
     if isinstance(train, (tuple, list)):
         classifier.fit(
-            np.asarray(train[0], "float32"), train_labels, batch_size=batch_size,
+            np.asarray(train[0]), train_labels, batch_size=batch_size,
             epochs=epochs, shuffle=True, verbose=2 if verbose else 0,
         )
     else:
