@@ -11,6 +11,10 @@ from keras_ssl import losses
 from keras_ssl import methods
 from keras_ssl import plots
 from keras_ssl import retrieval
+from keras_ssl.methods import BYOL
+from keras_ssl.methods import RAFT
+from keras_ssl.methods import MoCo
+from keras_ssl.methods import MomentumModel
 from keras_ssl.methods import SimCLR
 from keras_ssl.methods import SSLModel
 from keras_ssl.methods import load_encoder

@@ -91,3 +91,32 @@ def strategy_num_replicas(model):
 def global_positive_indices(n):
     """Global row indices `replica_id() * n + arange(n)` of the local rows."""
     return replica_id() * n + ops.arange(n, dtype="int32")
+
+
+def across_replicas_shuffled(fn, x):
+    """`fn(x)` with the batch spread over the replicas (MoCo's shuffling BN).
+
+    Under a multi-replica strategy the local batches are gathered, each
+    replica runs `fn` on a slice that holds rows of every replica (row `i` of
+    replica `r` moves to global position `i * R + r`), and the outputs are
+    gathered and returned to their rows, so a layer with per-replica batch
+    statistics (BatchNorm) sees a different set of samples than the
+    unshuffled batch. The order is fixed: the data pipeline shuffles which
+    sample sits in which row, and a fixed interleave needs no random state
+    shared by the replicas. No gradient flows through (MoCo's keys). On one
+    device: `fn(x)`.
+    """
+    context = _tf_replica_context()
+    if context is None:
+        return fn(x)
+    replicas = context.num_replicas_in_sync
+    x = ops.stop_gradient(x)
+    n = ops.shape(x)[0]
+    positions = ops.arange(replicas * n, dtype="int32")
+    # order[p] = source row of position p; inverse[s] = position of source row s.
+    order = ops.reshape(ops.transpose(ops.reshape(positions, (replicas, n))), (-1,))
+    inverse = ops.reshape(ops.transpose(ops.reshape(positions, (n, replicas))), (-1,))
+    local = replica_id() * n + ops.arange(n, dtype="int32")
+    shuffled = ops.take(all_gather(x), ops.take(order, local), axis=0)
+    outputs = all_gather(ops.stop_gradient(fn(shuffled)))
+    return ops.take(outputs, ops.take(inverse, local), axis=0)

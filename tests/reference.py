@@ -57,3 +57,22 @@ def numerical_gradient(fn, x, eps=1e-6):
         step[index] = eps
         grad[index] = (fn(x + step) - fn(x - step)) / (2 * eps)
     return grad
+
+
+def sincos_position_embedding_2d(grid_height, grid_width, dim, temperature=10000.0):
+    """MoCo v3's fixed 2-D sin-cos position embedding (arXiv 2104.02057), one row
+    per token: the class token (zeros) first, then the patches row by row. Patch
+    (h, w) gets `[sin(h w_i), cos(h w_i)]` over `i < dim / 4`, then the same for `w`,
+    with `w_i = 1 / temperature**(i / (dim / 4))`."""
+    quarter = dim // 4
+    embedding = np.zeros((1 + grid_height * grid_width, dim))
+    for h in range(grid_height):
+        for w in range(grid_width):
+            row = embedding[1 + h * grid_width + w]
+            for i in range(quarter):
+                omega = 1.0 / temperature ** (i / quarter)
+                row[i] = np.sin(h * omega)
+                row[quarter + i] = np.cos(h * omega)
+                row[2 * quarter + i] = np.sin(w * omega)
+                row[3 * quarter + i] = np.cos(w * omega)
+    return embedding

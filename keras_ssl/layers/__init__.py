@@ -1,3 +1,5 @@
 """Building blocks shared by methods: heads, queues, banks."""
 
+from keras_ssl.layers.feature_queue import FeatureQueue
 from keras_ssl.layers.mlp import mlp
+from keras_ssl.layers.split_batch_normalization import SplitBatchNormalization

@@ -7,3 +7,6 @@ from keras_ssl.losses.info_nce import info_nce_loss
 from keras_ssl.losses.info_nce import l2_normalize
 from keras_ssl.losses.nt_xent import NTXent
 from keras_ssl.losses.nt_xent import nt_xent_loss
+from keras_ssl.losses.byol import byol_loss
+from keras_ssl.losses.moco_v3 import moco_v3_loss
+from keras_ssl.losses.raft import raft_loss

@@ -3,3 +3,7 @@
 from keras_ssl.methods.base import SSLModel
 from keras_ssl.methods.export import load_encoder
 from keras_ssl.methods.simclr import SimCLR
+from keras_ssl.methods.byol import BYOL
+from keras_ssl.methods.moco import MoCo
+from keras_ssl.methods.momentum import MomentumModel
+from keras_ssl.methods.raft import RAFT

@@ -18,6 +18,11 @@ NORMALIZATION = {
 SMALL_IMAGE_SIZE = 64
 
 
+def is_small(image_shape):
+    """Whether views of this `(H, W, C)` get the CIFAR recipes (<= 64 px)."""
+    return image_shape[0] is not None and image_shape[0] <= SMALL_IMAGE_SIZE
+
+
 class SSLModel(keras.Model):
     """Base class of the self-supervised methods.
 
@@ -74,7 +79,7 @@ class SSLModel(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.image_shape = self._image_shape(backbone, input_shape)
+        self.image_shape = self.image_shape_of(backbone, input_shape)
         self.preprocessing = preprocessing
         self.backbone = backbone
         self.encoder = self._build_encoder(backbone, self.image_shape, preprocessing)
@@ -104,7 +109,8 @@ class SSLModel(keras.Model):
 
     # ---------------------------------------------------------------- building
     @staticmethod
-    def _image_shape(backbone, input_shape):
+    def image_shape_of(backbone, input_shape=None):
+        """`(H, W, C)` of the views: `input_shape`, else the backbone's."""
         shape = input_shape
         if shape is None:
             shape = getattr(backbone, "input_shape", None)
@@ -130,7 +136,7 @@ class SSLModel(keras.Model):
     @property
     def small_images(self):
         """Whether the CIFAR recipes apply (views of at most 64 px)."""
-        return self.image_size is not None and self.image_size <= SMALL_IMAGE_SIZE
+        return is_small(self.image_shape)
 
     def _build_encoder(self, backbone, shape, preprocessing):
         inputs = keras.Input(shape, name="images")
@@ -167,6 +173,10 @@ class SSLModel(keras.Model):
         raise ValueError(
             f"{type(self).__name__} has no default augmenter: pass `augmenter=`."
         )
+
+    def check_batch_size(self, batch):
+        """Raises `ValueError` when the method cannot train on global batches
+        of `batch` images (beyond `min_batch_size`, which is always checked)."""
 
     # ---------------------------------------------------------------- the step
     def make_views(self, x):

@@ -102,12 +102,15 @@ def check_labels(model, labels, argument):
 
 
 def check_batch(model, batch, argument):
-    if batch is not None and batch < model.min_batch_size:
+    if batch is None:
+        return
+    if batch < model.min_batch_size:
         raise ValueError(
             f"{type(model).__name__} needs batches of at least "
             f"{model.min_batch_size} images; `{argument}` gives batches of "
             f"{batch}. Use a larger `batch_size`."
         )
+    model.check_batch_size(batch)
 
 
 def check_inputs(model, x, y=None, batch_size=None, needs_loss=True):

@@ -28,3 +28,11 @@ def test_invalid_dims():
         layers.mlp(4, ())
     with pytest.raises(ValueError, match="dims"):
         layers.mlp(4, (8, 0))
+
+
+def test_last_bn_without_affine_has_no_gamma_beta():
+    head = layers.mlp(8, (16, 4), last_bn=True, last_bn_affine=False)
+    last_bn = head.layers[-1]
+    assert isinstance(last_bn, keras.layers.BatchNormalization)
+    assert not last_bn.trainable_weights
+    assert len(head.layers[1].trainable_weights) == 2  # hidden BN keeps its affine

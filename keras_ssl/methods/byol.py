@@ -1,0 +1,99 @@
+"""BYOL (Grill et al. 2020, "Bootstrap Your Own Latent: A New Approach to
+Self-Supervised Learning", https://arxiv.org/abs/2006.07733)."""
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl.methods.momentum import MomentumModel
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class BYOL(MomentumModel):
+    """Bootstrap Your Own Latent: predict the target's projection of the
+    other view.
+
+    Online network: `encoder`, `projector`, `predictor`; target network:
+    `target_encoder`, `target_projector`, an EMA of the online ones
+    (`MomentumModel`) with momentum rising from `m0` to 1 on a cosine
+    schedule. Each view goes through the networks on its own (BatchNorm per
+    view). Loss: `l(p1, sg(z2')) + l(p2, sg(z1'))` with
+    `l(p, z) = 2 - 2 cos(p, z)` (`losses.byol_loss`, summed over both
+    directions as in the BYOL repo).
+
+    Defaults (METHODS.md section 9): projector D -> 4096 -> 256 and predictor
+    256 -> 4096 -> 256 (Linear -> BN -> ReLU -> Linear, the repo's sizes, also
+    solo-learn's CIFAR ones); `m0 = 0.996` (the 1000-epoch preset; 0.99 for
+    100-300 epochs); the target starts as a copy of the online network;
+    augmentation `byol_views(size)` (asymmetric blur and solarization; the
+    CIFAR variant without blur).
+
+    Args:
+        backbone: a clonable `keras.Model` from images to `(B, D)` features.
+        projection_dims: projector widths, the last the embedding size.
+        prediction_dims: predictor widths, the last equal to the embedding.
+        momentum: `m0`, the target momentum at the first step.
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones.
+
+    Example:
+    >>> backbone = keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar")
+    >>> model = keras_ssl.BYOL(backbone, momentum=0.99)
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.06, momentum=0.9))
+    >>> model.fit(images, epochs=200, batch_size=256)
+    """
+
+    def __init__(
+        self,
+        backbone,
+        projection_dims=(4096, 256),
+        prediction_dims=(4096, 256),
+        momentum=0.996,
+        **kwargs,
+    ):
+        super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        self.projection_dims = tuple(int(d) for d in projection_dims)
+        self.prediction_dims = tuple(int(d) for d in prediction_dims)
+        if self.prediction_dims[-1] != self.projection_dims[-1]:
+            raise ValueError(
+                "The predictor must output the projection width: "
+                f"prediction_dims={self.prediction_dims}, "
+                f"projection_dims={self.projection_dims}"
+            )
+        self.projector = layers.mlp(self.feature_dim, self.projection_dims, name="projector")
+        self.predictor = layers.mlp(
+            self.projection_dims[-1], self.prediction_dims, name="predictor"
+        )
+        self.build_target()
+        self.built = True
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                f"{type(self).__name__}'s default augmentation needs the view size: "
+                "pass `input_shape=(H, W, C)` or `augmenter=`."
+            )
+        return augmentation.byol_views(image_size)
+
+    def forward(self, views, training):
+        features = [self.encoder(v, training=training) for v in views]
+        predictions = [
+            self.predictor(self.projector(f, training=training), training=training)
+            for f in features
+        ]
+        return {"views": views, "features": tuple(features), "predictions": tuple(predictions)}
+
+    def compute_ssl_loss(self, outputs, training):
+        self.update_target(training)
+        targets = [self.target(v, training=training) for v in outputs["views"]]
+        return ops.mean(losses.byol_loss(*outputs["predictions"], *targets))
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("momentum_schedule")
+        config.update(
+            projection_dims=self.projection_dims, prediction_dims=self.prediction_dims
+        )
+        return config

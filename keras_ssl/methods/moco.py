@@ -1,0 +1,248 @@
+"""MoCo v1, v2 and v3.
+
+- v1: He et al. 2020, "Momentum Contrast for Unsupervised Visual
+  Representation Learning", https://arxiv.org/abs/1911.05722.
+- v2: Chen et al. 2020, "Improved Baselines with Momentum Contrastive
+  Learning", https://arxiv.org/abs/2003.04297.
+- v3: Chen, Xie and He 2021, "An Empirical Study of Training Self-Supervised
+  Vision Transformers", https://arxiv.org/abs/2104.02057.
+"""
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import distribute
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl.methods.base import SSLModel
+from keras_ssl.methods.base import is_small
+from keras_ssl.methods.momentum import MomentumModel
+
+_VERSIONS = (1, 2, 3)
+
+
+def _is_vit(backbone):
+    return any(
+        isinstance(layer, keras.layers.MultiHeadAttention)
+        for layer in backbone._flatten_layers()
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class MoCo(MomentumModel):
+    """Momentum Contrast, versions 1, 2 and 3.
+
+    A query encoder (`encoder` + `projector`, and `predictor` in v3) and a
+    key encoder (`target_encoder` + `target_projector`) that follows it by
+    EMA (`MomentumModel`).
+
+    - v1/v2: the query of view 1 is contrasted with the key of view 2 and
+      with a queue of past keys (`model.queue`, a `layers.FeatureQueue`),
+      InfoNCE at temperature `T`; then the keys of the global batch are
+      enqueued. The key encoder's batch statistics are computed on shuffled
+      samples (shuffling BN, paper section 3.3): across replicas under a
+      `tf.distribute` strategy, and on one device with
+      `layers.SplitBatchNormalization(bn_splits)` in the key encoder, as the
+      MoCo CIFAR-10 demo does. v1's projector is one linear layer to 128;
+      v2's is an MLP (D -> D -> 128, ReLU, no BN).
+    - v3: no queue; `2T (ctr(q1, k2) + ctr(q2, k1))` with the keys of the
+      whole global batch (`losses.moco_v3_loss`); projector D -> 4096 -> 256
+      and predictor 256 -> 4096 -> 256, with BN after every layer (the last
+      without affine) and no biases; momentum 0.99 -> 1 (cosine).
+
+    Defaults (METHODS.md sections 6-8): paper values for ImageNet-size
+    images: v1 T 0.07, v2 T 0.2, queue 65,536, constant momentum 0.999; v3
+    T 1.0 for ResNets and 0.2 for ViTs. For images of at most 64 px, the
+    CIFAR reference (the MoCo authors' CIFAR-10 demo, lightly's benchmark):
+    queue 4,096, T 0.1, momentum 0.99 (v1/v2), T 0.2 (v3, solo-learn).
+    `symmetric=False` (the paper's one-directional loss) is the default;
+    `symmetric=True` averages both directions and enqueues both views' keys,
+    as the CIFAR references do. Augmentation: `moco_v1_views`,
+    `moco_v2_views` or `byol_views` (v3; crops from 0.2 for ResNets, 0.08 for
+    ViTs). The learning-rate schedule (v2: cosine) is the optimizer's.
+
+    Args:
+        backbone: a `keras.Model` from images to `(B, D)` features; for the
+            key encoder it must be clonable (functional or Sequential).
+        version: 1, 2 or 3.
+        projection_dims: projector widths, the last the embedding size.
+        prediction_dims: v3 predictor widths; default `(4096, 256)`.
+        queue_size: v1/v2 queue length; must hold the global batch (twice it
+            with `symmetric=True`).
+        temperature: softmax temperature `T > 0`.
+        momentum: key-encoder momentum `m` (v3: its start `m0`).
+        symmetric: v1/v2 only, both directions of the loss.
+        shuffle_bn: v1/v2 only, shuffling BN for the key encoder (default on).
+        bn_splits: groups of `SplitBatchNormalization` on one device.
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones.
+
+    Example:
+    >>> backbone = keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar")
+    >>> model = keras_ssl.MoCo(backbone, version=2)
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.06, momentum=0.9))
+    >>> model.fit(images, epochs=200, batch_size=256)
+    """
+
+    def __init__(
+        self,
+        backbone,
+        version=2,
+        projection_dims=None,
+        prediction_dims=None,
+        queue_size=None,
+        temperature=None,
+        momentum=None,
+        symmetric=False,
+        shuffle_bn=True,
+        bn_splits=8,
+        **kwargs,
+    ):
+        if version not in _VERSIONS:
+            raise ValueError(f"`version` must be 1, 2 or 3. Received: version={version!r}")
+        self.version = version
+        self.vit = _is_vit(backbone)
+        small = is_small(SSLModel.image_shape_of(backbone, kwargs.get("input_shape")))
+        if momentum is None:
+            momentum = 0.99 if version == 3 or small else 0.999
+        super().__init__(
+            backbone,
+            momentum=momentum,
+            momentum_schedule="cosine" if version == 3 else "constant",
+            **kwargs,
+        )
+        if temperature is None:
+            if version == 3:
+                temperature = 0.2 if self.vit or small else 1.0
+            else:
+                temperature = 0.1 if small else (0.07 if version == 1 else 0.2)
+        losses.check_temperature(temperature)
+        self.temperature = float(temperature)
+        self.symmetric = bool(symmetric)
+        self.shuffle_bn = bool(shuffle_bn) and version != 3
+        if not isinstance(bn_splits, int) or bn_splits < 1:
+            raise ValueError(f"`bn_splits` must be an int >= 1. Received: {bn_splits!r}")
+        self.bn_splits = bn_splits
+
+        d = self.feature_dim
+        if version == 3:
+            projection_dims = projection_dims or (4096, 256)
+            prediction_dims = prediction_dims or (4096, 256)
+            head = dict(batch_norm=True, last_bn=True, last_bn_affine=False)
+        else:
+            projection_dims = projection_dims or ((128,) if version == 1 else (d, 128))
+            head = dict(batch_norm=False)
+        self.projection_dims = tuple(int(w) for w in projection_dims)
+        self.projector = layers.mlp(d, self.projection_dims, name="projector", **head)
+        self.prediction_dims = None
+        self.predictor = None
+        if version == 3:
+            self.prediction_dims = tuple(int(w) for w in prediction_dims)
+            self.predictor = layers.mlp(
+                self.projection_dims[-1], self.prediction_dims, name="predictor", **head
+            )
+        self.build_target(self._split_batch_norm if self._split_bn else None)
+
+        self.queue = None
+        self.queue_size = None
+        if version != 3:
+            self.queue_size = int(queue_size or (4096 if small else 65536))
+            self.queue = layers.FeatureQueue(self.queue_size, self.projection_dims[-1])
+        elif queue_size is not None:
+            raise ValueError("MoCo v3 has no queue: leave `queue_size=None`.")
+        self.positive_similarity = keras.metrics.Mean(name="positive_similarity")
+        self.built = True
+
+    @property
+    def _split_bn(self):
+        """Shuffling BN by groups: on one device (replicas shuffle otherwise)."""
+        return self.shuffle_bn and self.bn_splits > 1 and distribute.num_replicas() == 1
+
+    def _split_batch_norm(self, layer):
+        if type(layer) is keras.layers.BatchNormalization:
+            config = layer.get_config()
+            config.pop("synchronized", None)
+            return layers.SplitBatchNormalization(num_splits=self.bn_splits, **config)
+        return layer.__class__.from_config(layer.get_config())
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                "MoCo's default augmentation needs the view size: pass "
+                "`input_shape=(H, W, C)` or `augmenter=`."
+            )
+        if self.version == 1:
+            return augmentation.moco_v1_views(image_size)
+        if self.version == 2:
+            return augmentation.moco_v2_views(image_size)
+        return augmentation.byol_views(image_size, min_scale=0.08 if self.vit else 0.2)
+
+    def check_batch_size(self, batch):
+        needed = batch * (2 if self.symmetric else 1)
+        if self.queue is not None and needed > self.queue_size:
+            raise ValueError(
+                f"MoCo's queue (queue_size={self.queue_size}) must hold the keys "
+                f"of a global batch ({needed} keys for batches of {batch}"
+                f"{', both views' if self.symmetric else ''}). Use a larger "
+                "`queue_size` or a smaller batch."
+            )
+
+    def forward(self, views, training):
+        both = self.version == 3 or self.symmetric
+        features = [self.encoder(v, training=training) for v in (views if both else views[:1])]
+        queries = [self.projector(f, training=training) for f in features]
+        if self.predictor is not None:
+            queries = [self.predictor(q, training=training) for q in queries]
+        return {"views": views, "features": tuple(features), "queries": tuple(queries)}
+
+    def _keys(self, view, training):
+        if self.shuffle_bn and not self._split_bn:
+            return distribute.across_replicas_shuffled(
+                lambda v: self.target(v, training=training), view
+            )
+        return self.target(view, training=training)
+
+    def compute_ssl_loss(self, outputs, training):
+        self.update_target(training)
+        views, queries = outputs["views"], outputs["queries"]
+        if self.version == 3:
+            keys = [self.target(v, training=training) for v in views]
+            loss = losses.moco_v3_loss(*queries, *keys, temperature=self.temperature)
+            self._log_similarity(queries[0], keys[1])
+            return ops.mean(loss)
+        negatives = self.queue(None)  # read before this step's keys enter
+        pairs = [(queries[0], self._keys(views[1], training))]
+        if self.symmetric:
+            pairs.append((queries[1], self._keys(views[0], training)))
+        loss = ops.mean(
+            ops.stack(
+                [
+                    losses.info_nce_loss(q, k, negatives, temperature=self.temperature)
+                    for q, k in pairs
+                ]
+            )
+        )
+        self._log_similarity(*pairs[0])
+        if training:
+            self.queue.enqueue(ops.concatenate([k for _, k in pairs], axis=0))
+        return loss
+
+    def _log_similarity(self, query, key):
+        cosine = ops.sum(losses.l2_normalize(query) * losses.l2_normalize(key), axis=-1)
+        self.positive_similarity.update_state(ops.mean(cosine))
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("momentum_schedule")
+        config.update(
+            version=self.version,
+            projection_dims=self.projection_dims,
+            prediction_dims=self.prediction_dims,
+            queue_size=self.queue_size,
+            temperature=self.temperature,
+            symmetric=self.symmetric,
+            shuffle_bn=self.shuffle_bn,
+            bn_splits=self.bn_splits,
+        )
+        return config

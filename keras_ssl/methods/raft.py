@@ -1,0 +1,55 @@
+"""RAFT (Cai et al. 2021, "Run Away From your Teacher: Understanding BYOL by a
+Novel Self-Supervised Approach", https://arxiv.org/abs/2011.10944)."""
+
+import keras
+from keras import ops
+
+from keras_ssl import losses
+from keras_ssl.methods.byol import BYOL
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class RAFT(BYOL):
+    """Run Away From your Teacher: align the views, move away from the mean
+    teacher.
+
+    BYOL's networks (online backbone + projector + predictor, a mean teacher
+    of backbone + projector), a different loss (`losses.raft_loss`):
+    `alpha ||q(f(v1)) - q(f(v2))||^2 - beta mean_v ||q(f(v)) - sg(t(v))||^2`
+    on L2-normalized outputs, where `t` is the teacher and each online output
+    is compared with the teacher's output of the same view. BYOL minimizes an
+    upper bound made of the same two terms with a + sign; RAFT's explicit
+    "run away" term is what the paper argues prevents collapse.
+
+    Defaults (METHODS.md section 17; the paper's exact alpha, beta and
+    predictor placement are unconfirmed): `alpha = beta = 1`, the predictor
+    in both terms, BYOL's head sizes, schedule and augmentation.
+
+    Args:
+        backbone: a clonable `keras.Model` from images to `(B, D)` features.
+        alpha: weight of the alignment term, >= 0.
+        beta: weight of the run-away term, >= 0.
+        **kwargs: `BYOL` arguments (`projection_dims`, `prediction_dims`,
+            `momentum`) and `SSLModel` ones.
+    """
+
+    def __init__(self, backbone, alpha=1.0, beta=1.0, **kwargs):
+        for name, value in (("alpha", alpha), ("beta", beta)):
+            if value < 0:
+                raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        super().__init__(backbone, **kwargs)
+
+    def compute_ssl_loss(self, outputs, training):
+        self.update_target(training)
+        targets = [self.target(v, training=training) for v in outputs["views"]]
+        loss = losses.raft_loss(
+            *outputs["predictions"], *targets, alpha=self.alpha, beta=self.beta
+        )
+        return ops.mean(loss)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(alpha=self.alpha, beta=self.beta)
+        return config
