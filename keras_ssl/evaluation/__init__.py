@@ -1,4 +1,5 @@
-"""Evaluation protocols for frozen self-supervised features."""
+"""Evaluation protocols: weighted kNN, linear probe, fine-tuning and the
+semi-supervised label subsets."""
 
 from keras_ssl.evaluation.knn import embed
 from keras_ssl.evaluation.knn import knn_accuracy

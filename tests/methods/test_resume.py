@@ -5,7 +5,7 @@ interrupted mid-epoch and restarted ends with the weights of an uninterrupted
 run; `keras.callbacks.TensorBoard` logs the methods' metrics.
 
 Add a method by adding a factory to `MODEL_FACTORIES`: a function returning a
-fresh, compiled model, identical each time it is called.
+fresh, compiled model, identical each time it is called (same seed).
 """
 
 import glob
@@ -38,7 +38,21 @@ def make_simclr(**kwargs):
     return compiled(keras_ssl.SimCLR(backbone, **kwargs))
 
 
-MODEL_FACTORIES = {"simclr": make_simclr}
+def make_moco_v2():
+    keras.utils.set_random_seed(7)
+    backbone = keras_ssl.backbones.small_cnn((SIZE, SIZE, 3))
+    return compiled(keras_ssl.MoCo(backbone, version=2, queue_size=64))
+
+
+def make_byol():
+    keras.utils.set_random_seed(7)
+    backbone = keras_ssl.backbones.small_cnn((SIZE, SIZE, 3))
+    return compiled(keras_ssl.BYOL(backbone))
+
+
+MODEL_FACTORIES = {"simclr": make_simclr, "moco_v2": make_moco_v2, "byol": make_byol}
+# Three fits per case: the momentum methods take 30-90 s on 2 shared cores.
+SLOW = {"moco_v2", "byol"}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +90,10 @@ def state(model):
     return [(v.name, np.asarray(v)) for v in model.weights + model.optimizer.variables]
 
 
-@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(MODEL_FACTORIES)],
+)
 def test_interrupted_run_resumes_to_the_same_weights(name, images, tmp_path):
     factory = MODEL_FACTORIES[name]
     x, _ = images
