@@ -14,6 +14,9 @@ and batch, plus the augmentation alone, and prints their ratios.
 
     python -m benchmarks.fixed_budget --method simclr \
         --data_dir ../shared/datasets/cifar10
+
+With `--export_dir DIR` it saves the trained encoder for the downstream
+figures (`python -m benchmarks.downstream --export_dir DIR`).
 """
 
 import json
@@ -51,6 +54,10 @@ flags.DEFINE_float("lr", 0.12, "Peak learning rate.")
 flags.DEFINE_integer("timing_steps", 8, "Steps timed per variant and round.")
 flags.DEFINE_integer("timing_rounds", 3, "Interleaved rounds of the step timings.")
 flags.DEFINE_string("output", None, "Write the figures as JSON here.")
+flags.DEFINE_string(
+    "export_dir", None, "Save the trained encoder here: a SavedModel in "
+    "saved_model/ and a Keras encoder.keras (benchmarks/downstream.py reads both)."
+)
 flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
@@ -200,6 +207,10 @@ def main(argv):
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
     print(json.dumps(results, indent=2))
+    if FLAGS.export_dir:
+        model.export_encoder(f"{FLAGS.export_dir}/saved_model")
+        model.encoder.save(f"{FLAGS.export_dir}/encoder.keras")
+        print(f"Encoder saved to {FLAGS.export_dir}")
     if FLAGS.output:
         with open(FLAGS.output, "w") as f:
             json.dump(results, f, indent=2)

@@ -9,32 +9,18 @@ Runs on the CIFAR-10 sample bundled with keras_ssl by default (4,000 train and
 
 It prints the kNN accuracy (k=200, T=0.1) of the pretrained encoder next to the
 random-init floor of the same backbone, exports the encoder as a SavedModel and
-writes an augmentation grid and a nearest-neighbour grid (PNG) to --output_dir.
+writes an augmentation grid, a nearest-neighbour grid and the training curves
+(PNG) to --output_dir. The same run: `keras-ssl pretrain` (keras_ssl/cli.py).
 """
-
-import os
-import time
 
 from absl import app
 from absl import flags
 
-import keras
-import numpy as np
-import tensorflow as tf
-
-import keras_ssl
-
-METHODS = {"simclr": keras_ssl.SimCLR}
-BACKBONES = {
-    "small_cnn": lambda shape: keras_ssl.backbones.small_cnn(shape),
-    "resnet18": lambda shape: keras_ssl.backbones.resnet18(shape, stem="cifar"),
-    "resnet34": lambda shape: keras_ssl.backbones.resnet34(shape, stem="cifar"),
-    "resnet50": lambda shape: keras_ssl.backbones.resnet50(shape, stem="cifar"),
-}
+from keras_ssl import cli
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("method", "simclr", list(METHODS), "Self-supervised method.")
-flags.DEFINE_enum("backbone", "small_cnn", list(BACKBONES), "Backbone network.")
+flags.DEFINE_enum("method", "simclr", list(cli.METHODS), "Self-supervised method.")
+flags.DEFINE_enum("backbone", "small_cnn", list(cli.BACKBONES), "Backbone network.")
 flags.DEFINE_integer("epochs", 10, "Pretraining epochs.")
 flags.DEFINE_integer("batch_size", 128, "Global batch size.")
 flags.DEFINE_float(
@@ -52,87 +38,23 @@ flags.DEFINE_string("output_dir", "outputs/pretrain", "Where the encoder and PNG
 flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
-def load_data():
-    """`(x_train, y_train), (x_test, y_test)`, uint8 images and int labels."""
-    if FLAGS.data_dir:
-        size = (FLAGS.image_size, FLAGS.image_size)
-        x_train, y_train, classes = keras_ssl.data.load_image_folder(
-            os.path.join(FLAGS.data_dir, "train"), size, max_per_class=FLAGS.max_per_class,
-            shuffle=FLAGS.max_per_class is not None, seed=FLAGS.seed,
-        )
-        x_test, y_test, _ = keras_ssl.data.load_image_folder(
-            os.path.join(FLAGS.data_dir, "test"), size, class_names=classes
-        )
-        return (x_train, y_train), (x_test, y_test)
-    if FLAGS.dataset:
-        return (
-            keras_ssl.data.load_tfds(FLAGS.dataset, "train"),
-            keras_ssl.data.load_tfds(FLAGS.dataset, "test"),
-        )
-    return keras_ssl.data.load_sample()
-
-
-def spread(images, count=8):
-    """`count` images evenly spaced through the set (so every class shows)."""
-    return images[np.linspace(0, len(images) - 1, count).astype(int)]
-
-
-def save_pictures(model, train, test, output_dir):
-    x_train, _ = train
-    x_test, _ = test
-    augmentation_png = os.path.join(output_dir, "augmentations.png")
-    keras_ssl.plots.save_augmentation_grid(model.augmenter, spread(x_train), augmentation_png)
-    bank, _ = keras_ssl.evaluation.embed(model.encoder, (x_train, None))
-    queries, _ = keras_ssl.evaluation.embed(model.encoder, (spread(x_test), None))
-    nearest = np.argsort(-queries @ bank.T, axis=1)[:, :8]
-    neighbours_png = os.path.join(output_dir, "neighbours.png")
-    keras_ssl.plots.save_neighbour_grid(spread(x_test), x_train[nearest], neighbours_png)
-    return augmentation_png, neighbours_png
-
-
 def main(argv):
     del argv
-    keras.utils.set_random_seed(FLAGS.seed)
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    train, test = load_data()
-    x_train = train[0]
-    print(
-        f"Data: {len(x_train)} train and {len(test[0])} test images "
-        f"of shape {x_train.shape[1:]}"
+    train, test = cli.load_data(
+        FLAGS.data_dir, FLAGS.dataset, FLAGS.image_size, FLAGS.max_per_class, FLAGS.seed
     )
-
-    backbone = BACKBONES[FLAGS.backbone](x_train.shape[1:])
-    model = METHODS[FLAGS.method](backbone)
-    floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
-    print(f"Random-init kNN accuracy (floor): {floor:.4f}")
-
-    steps_per_epoch = len(x_train) // FLAGS.batch_size
-    lr = FLAGS.lr or 0.06 * FLAGS.batch_size / 128
-    schedule = keras.optimizers.schedules.CosineDecay(lr, FLAGS.epochs * steps_per_epoch)
-    model.compile(
-        optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=FLAGS.weight_decay)
+    cli.pretrain(
+        train,
+        test,
+        method=FLAGS.method,
+        backbone=FLAGS.backbone,
+        epochs=FLAGS.epochs,
+        batch_size=FLAGS.batch_size,
+        lr=FLAGS.lr,
+        weight_decay=FLAGS.weight_decay,
+        seed=FLAGS.seed,
+        output_dir=FLAGS.output_dir,
     )
-    images = (
-        tf.data.Dataset.from_tensor_slices(x_train)
-        .shuffle(len(x_train), seed=FLAGS.seed)
-        .batch(FLAGS.batch_size, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    start = time.perf_counter()
-    model.fit(images, epochs=FLAGS.epochs)
-    seconds = time.perf_counter() - start
-    seen = FLAGS.epochs * steps_per_epoch * FLAGS.batch_size
-    print(f"Pretraining: {seconds:.0f} s, {seen / seconds:.0f} images/s")
-
-    accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
-    print(f"kNN accuracy: {accuracy:.4f} (random-init floor {floor:.4f}, "
-          f"{100 * (accuracy - floor):+.1f} points)")
-
-    encoder_dir = os.path.join(FLAGS.output_dir, "encoder")
-    model.export_encoder(encoder_dir)
-    print(f"Encoder exported to {encoder_dir} (reload: keras_ssl.load_encoder)")
-    for png in save_pictures(model, train, test, FLAGS.output_dir):
-        print(f"Wrote {png}")
 
 
 if __name__ == "__main__":

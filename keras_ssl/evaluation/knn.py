@@ -47,7 +47,7 @@ def _encode(encoder, images):
     return encoder(images)
 
 
-def embed(encoder, data, batch_size=256, normalize=True):
+def embed(encoder, data, batch_size=256, normalize=True, verbose=0):
     """Compute the features of a dataset with a frozen encoder.
 
     Args:
@@ -59,6 +59,7 @@ def embed(encoder, data, batch_size=256, normalize=True):
             `images`, or an `(x, y)` tuple of arrays (`y` may be `None`).
         batch_size: batch size used to split `(x, y)` arrays.
         normalize: whether to l2-normalize each feature vector.
+        verbose: 1 shows a progress bar over the batches.
 
     Returns:
         `(features, labels)`: float32 NumPy `(N, D)` and int32 `(N,)`, or
@@ -72,6 +73,7 @@ def embed(encoder, data, batch_size=256, normalize=True):
     ```
     """
     features, labels = [], []
+    progress = keras.utils.Progbar(None, verbose=verbose, unit_name="batch")
     for images, batch_labels in _batches(data, batch_size):
         if len(ops.shape(images)) != 4:
             raise ValueError(
@@ -91,6 +93,7 @@ def embed(encoder, data, batch_size=256, normalize=True):
         features.append(ops.convert_to_numpy(batch))
         if batch_labels is not None:
             labels.append(np.reshape(ops.convert_to_numpy(batch_labels), (-1,)))
+        progress.add(1)
     if not features:
         raise ValueError("`data` is empty.")
     labels = np.concatenate(labels).astype(np.int32) if labels else None

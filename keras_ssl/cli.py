@@ -1,0 +1,295 @@
+"""The `keras-ssl` command line: pretrain, embed, evaluate.
+
+    keras-ssl pretrain --epochs 10 --output_dir outputs/pretrain
+    keras-ssl embed --encoder_dir outputs/pretrain/encoder --image_dir photos/ \
+        --output_dir outputs/embeddings
+    keras-ssl evaluate --encoder_dir outputs/pretrain/encoder --protocols knn,linear
+
+Data flags (`pretrain`, `evaluate`): the bundled CIFAR-10 sample by default,
+`--data_dir` for a folder with `train/<class>/` and `test/<class>/`, or
+`--dataset cifar10` (tensorflow-datasets, online). The functions below are
+the examples' shared code (`examples/*.py` call them).
+"""
+
+import argparse
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+import keras_ssl
+
+METHODS = {"simclr": "SimCLR"}
+BACKBONES = {
+    "small_cnn": lambda shape: keras_ssl.backbones.small_cnn(shape),
+    "resnet18": lambda shape: keras_ssl.backbones.resnet18(shape, stem="cifar"),
+    "resnet34": lambda shape: keras_ssl.backbones.resnet34(shape, stem="cifar"),
+    "resnet50": lambda shape: keras_ssl.backbones.resnet50(shape, stem="cifar"),
+}
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
+def load_data(data_dir=None, dataset=None, image_size=32, max_per_class=None, seed=0):
+    """`(x_train, y_train), (x_test, y_test)`, uint8 images and int labels,
+    from an image folder, a TFDS dataset or (default) the bundled sample."""
+    if data_dir:
+        size = (image_size, image_size)
+        x_train, y_train, classes = keras_ssl.data.load_image_folder(
+            os.path.join(data_dir, "train"), size, max_per_class=max_per_class,
+            shuffle=max_per_class is not None, seed=seed,
+        )
+        x_test, y_test, _ = keras_ssl.data.load_image_folder(
+            os.path.join(data_dir, "test"), size, class_names=classes
+        )
+        return (x_train, y_train), (x_test, y_test)
+    if dataset:
+        return (
+            keras_ssl.data.load_tfds(dataset, "train"),
+            keras_ssl.data.load_tfds(dataset, "test"),
+        )
+    (x_train, y_train), test = keras_ssl.data.load_sample()
+    if max_per_class is not None:
+        keep = np.concatenate(
+            [np.flatnonzero(y_train == c)[:max_per_class] for c in np.unique(y_train)]
+        )
+        x_train, y_train = x_train[np.sort(keep)], y_train[np.sort(keep)]
+    return (x_train, y_train), test
+
+
+def spread(images, count=8):
+    """`count` images evenly spaced through the set (so every class shows)."""
+    return images[np.linspace(0, len(images) - 1, count).astype(int)]
+
+
+def save_pictures(model, train, test, output_dir):
+    """Augmentation and nearest-neighbour grids of a trained model (PNGs)."""
+    x_train, _ = train
+    x_test, _ = test
+    augmentation_png = os.path.join(output_dir, "augmentations.png")
+    keras_ssl.plots.save_augmentation_grid(model.augmenter, spread(x_train), augmentation_png)
+    bank, _ = keras_ssl.evaluation.embed(model.encoder, (x_train, None))
+    queries, _ = keras_ssl.evaluation.embed(model.encoder, (spread(x_test), None))
+    nearest = np.argsort(-queries @ bank.T, axis=1)[:, :8]
+    neighbours_png = os.path.join(output_dir, "neighbours.png")
+    keras_ssl.plots.save_neighbour_grid(spread(x_test), x_train[nearest], neighbours_png)
+    return augmentation_png, neighbours_png
+
+
+def pretrain(
+    train,
+    test,
+    method="simclr",
+    backbone="small_cnn",
+    epochs=10,
+    batch_size=128,
+    lr=None,
+    weight_decay=5e-4,
+    seed=0,
+    output_dir="outputs/pretrain",
+):
+    """Pretrains `method` on the training images, prints the kNN accuracy next
+    to the random-init floor, exports the encoder to `output_dir/encoder` and
+    writes the PNGs. Returns the trained model."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    os.makedirs(output_dir, exist_ok=True)
+    x_train = train[0]
+    print(
+        f"Data: {len(x_train)} train and {len(test[0])} test images "
+        f"of shape {x_train.shape[1:]}"
+    )
+    model = getattr(keras_ssl, METHODS[method])(BACKBONES[backbone](x_train.shape[1:]))
+    floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
+    print(f"Random-init kNN accuracy (floor): {floor:.4f}")
+
+    steps_per_epoch = len(x_train) // batch_size
+    lr = lr or 0.06 * batch_size / 128
+    schedule = keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch)
+    model.compile(
+        optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay)
+    )
+    images = (
+        tf.data.Dataset.from_tensor_slices(x_train)
+        .shuffle(len(x_train), seed=seed)
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = time.perf_counter()
+    history = model.fit(images, epochs=epochs)
+    seconds = time.perf_counter() - start
+    seen = epochs * steps_per_epoch * batch_size
+    print(f"Pretraining: {seconds:.0f} s, {seen / seconds:.0f} images/s")
+
+    accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
+    print(f"kNN accuracy: {accuracy:.4f} (random-init floor {floor:.4f}, "
+          f"{100 * (accuracy - floor):+.1f} points)")
+
+    encoder_dir = os.path.join(output_dir, "encoder")
+    model.export_encoder(encoder_dir)
+    print(f"Encoder exported to {encoder_dir} (reload: keras_ssl.load_encoder)")
+    pngs = list(save_pictures(model, train, test, output_dir))
+    try:
+        curves = os.path.join(output_dir, "training_curves.png")
+        keras_ssl.plots.save_training_curves(history, curves, title=METHODS[method])
+        pngs.append(curves)
+    except ImportError as error:
+        print(f"Skipped the training curves: {error}")
+    for png in pngs:
+        print(f"Wrote {png}")
+    return model
+
+
+def encoder_for(encoder_dir, train, test, epochs, output_dir):
+    """The exported encoder at `encoder_dir`, or one pretrained here for
+    `epochs` epochs (SimCLR, small_cnn) and exported under `output_dir`."""
+    if encoder_dir:
+        return keras_ssl.load_encoder(encoder_dir)
+    print(f"No --encoder_dir: pretraining SimCLR for {epochs} epochs first.")
+    model = pretrain(train, test, epochs=epochs, output_dir=output_dir)
+    return model.encoder
+
+
+def list_images(image_dir):
+    """Image files under `image_dir` (recursively), sorted, as paths
+    relative to it."""
+    paths = []
+    for root, _, files in os.walk(image_dir):
+        for name in files:
+            if name.lower().endswith(IMAGE_EXTENSIONS):
+                paths.append(os.path.relpath(os.path.join(root, name), image_dir))
+    if not paths:
+        raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) under {image_dir!r}.")
+    return sorted(paths)
+
+
+def embed_folder(encoder_dir, image_dir, output_dir, batch_size=256):
+    """Embeds every image under `image_dir` with an exported encoder.
+
+    Writes `embeddings.npy` (float32 `(N, D)`, l2-normalized) and `ids.txt`
+    (the image paths relative to `image_dir`, one a line, row order) to
+    `output_dir`. Images are resized to the encoder's input size.
+    Returns `(embeddings, ids)`.
+    """
+    import tensorflow as tf
+
+    encoder = keras_ssl.load_encoder(encoder_dir)
+    height, width, channels = encoder.input_shape[1:]
+    ids = list_images(image_dir)
+
+    def decode(path):
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=channels, expand_animations=False
+        )
+        return tf.image.resize(image, (height, width))
+
+    files = [os.path.join(image_dir, path) for path in ids]
+    images = (
+        tf.data.Dataset.from_tensor_slices(files)
+        .map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    embeddings, _ = keras_ssl.evaluation.embed(encoder, images, verbose=1)
+    os.makedirs(output_dir, exist_ok=True)
+    np.save(os.path.join(output_dir, "embeddings.npy"), embeddings)
+    with open(os.path.join(output_dir, "ids.txt"), "w") as f:
+        f.write("\n".join(ids) + "\n")
+    return embeddings, ids
+
+
+def evaluate_encoder(encoder_dir, train, test, protocols=("knn", "linear"), epochs=100):
+    """Runs the evaluation `protocols` (`knn`, `linear`) on an exported
+    encoder, prints and returns `{protocol: result}`. (Fine-tuning trains the
+    live encoder, see `keras_ssl.evaluation.fine_tune`.)"""
+    encoder = keras_ssl.load_encoder(encoder_dir)
+    results = {}
+    for protocol in protocols:
+        if protocol == "knn":
+            results[protocol] = keras_ssl.evaluation.knn_accuracy(encoder, train, test)
+        elif protocol == "linear":
+            results[protocol] = keras_ssl.evaluation.linear_probe(
+                encoder, train, test, epochs=epochs
+            )
+        else:
+            raise ValueError(
+                f"Unknown protocol {protocol!r}: choose from knn, linear."
+            )
+        print(f"{protocol}: {results[protocol]}")
+    return results
+
+
+def _add_data_flags(parser):
+    parser.add_argument("--data_dir", help="Image folder with train/<class>/ and test/<class>/.")
+    parser.add_argument("--dataset", choices=["cifar10"], help="tensorflow-datasets dataset (online).")
+    parser.add_argument("--image_size", type=int, default=32, help="Resize folder images to this size.")
+    parser.add_argument("--max_per_class", type=int, help="Cap on training images per class.")
+    parser.add_argument("--seed", type=int, default=0, help="Random seed.")
+
+
+def _data(args):
+    return load_data(args.data_dir, args.dataset, args.image_size, args.max_per_class, args.seed)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keras-ssl", description="Self-supervised pretraining and its downstream uses."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    pre = commands.add_parser("pretrain", help="Pretrain, report kNN accuracy, export the encoder.")
+    pre.add_argument("--method", choices=list(METHODS), default="simclr")
+    pre.add_argument("--backbone", choices=list(BACKBONES), default="small_cnn")
+    pre.add_argument("--epochs", type=int, default=10)
+    pre.add_argument("--batch_size", type=int, default=128)
+    pre.add_argument("--lr", type=float, help="Peak SGD learning rate; default 0.06 x batch_size / 128.")
+    pre.add_argument("--weight_decay", type=float, default=5e-4)
+    pre.add_argument("--output_dir", default="outputs/pretrain")
+    _add_data_flags(pre)
+
+    emb = commands.add_parser("embed", help="Embed an image folder: embeddings.npy + ids.txt.")
+    emb.add_argument("--encoder_dir", required=True, help="An exported encoder (SavedModel).")
+    emb.add_argument("--image_dir", required=True, help="Folder of images (searched recursively).")
+    emb.add_argument("--output_dir", default="outputs/embeddings")
+    emb.add_argument("--batch_size", type=int, default=256)
+
+    ev = commands.add_parser("evaluate", help="kNN and linear-probe accuracy of an exported encoder.")
+    ev.add_argument("--encoder_dir", required=True, help="An exported encoder (SavedModel).")
+    ev.add_argument("--protocols", default="knn,linear", help="Comma-separated: knn, linear.")
+    ev.add_argument("--epochs", type=int, default=100, help="Linear-probe epochs.")
+    ev.add_argument("--output", help="Write the results as JSON here.")
+    _add_data_flags(ev)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `keras-ssl` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "pretrain":
+        train, test = _data(args)
+        pretrain(
+            train, test, method=args.method, backbone=args.backbone, epochs=args.epochs,
+            batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+            seed=args.seed, output_dir=args.output_dir,
+        )
+    elif args.command == "embed":
+        embeddings, _ = embed_folder(
+            args.encoder_dir, args.image_dir, args.output_dir, args.batch_size
+        )
+        print(f"Wrote {len(embeddings)} embeddings of width {embeddings.shape[1]} "
+              f"to {args.output_dir}/embeddings.npy and ids.txt")
+    else:
+        keras.utils.set_random_seed(args.seed)
+        train, test = _data(args)
+        results = evaluate_encoder(
+            args.encoder_dir, train, test, args.protocols.split(","), args.epochs
+        )
+        if args.output:
+            with open(args.output, "w") as f:
+                json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

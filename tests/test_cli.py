@@ -1,0 +1,57 @@
+import json
+
+import numpy as np
+import pytest
+
+import keras
+import keras_ssl
+from keras_ssl import cli
+
+
+@pytest.fixture(scope="module")
+def encoder_dir(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = keras_ssl.SimCLR(keras_ssl.backbones.small_cnn((32, 32, 3)))
+    path = str(tmp_path_factory.mktemp("encoder") / "encoder")
+    model.export_encoder(path)
+    return path, model
+
+
+def test_embed_writes_npy_and_ids(encoder_dir, tmp_path):
+    import tensorflow as tf
+
+    path, model = encoder_dir
+    (x, _), _ = keras_ssl.data.load_sample()
+    images = tmp_path / "images"
+    (images / "sub").mkdir(parents=True)
+    names = ["b.png", "a.png", "sub/c.png"]
+    for name, image in zip(names, x[:3]):
+        tf.io.write_file(str(images / name), tf.io.encode_png(image))
+    (images / "notes.txt").write_text("not an image")
+    cli.main(["embed", f"--encoder_dir={path}", f"--image_dir={images}",
+              f"--output_dir={tmp_path / 'out'}"])
+    embeddings = np.load(tmp_path / "out" / "embeddings.npy")
+    ids = (tmp_path / "out" / "ids.txt").read_text().split()
+    assert ids == ["a.png", "b.png", "sub/c.png"]
+    expected, _ = keras_ssl.evaluation.embed(model.encoder, (x[[1, 0, 2]], None))
+    np.testing.assert_allclose(embeddings, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="No images"):
+        cli.embed_folder(path, str(tmp_path / "out"), str(tmp_path / "x"))
+
+
+def test_evaluate(encoder_dir, tmp_path):
+    path, _ = encoder_dir
+    output = tmp_path / "results.json"
+    cli.main(["evaluate", f"--encoder_dir={path}", "--max_per_class=30", "--epochs=2",
+              f"--output={output}"])
+    results = json.loads(output.read_text())
+    assert 0.1 < results["knn"] < 1 and set(results["linear"]) == {"top1", "top5"}
+
+
+def test_parser():
+    with pytest.raises(SystemExit):
+        cli.main(["train"])
+    args = cli.build_parser().parse_args(["pretrain", "--epochs", "2"])
+    assert (args.method, args.backbone, args.epochs, args.output_dir) == (
+        "simclr", "small_cnn", 2, "outputs/pretrain"
+    )
