@@ -21,7 +21,12 @@ import numpy as np
 
 import keras_ssl
 
-METHODS = {"simclr": "SimCLR"}
+METHODS = {
+    "simclr": "SimCLR",
+    "moco": "MoCo",
+    "byol": "BYOL",
+    "raft": "RAFT",
+}
 BACKBONES = {
     "small_cnn": lambda shape: keras_ssl.backbones.small_cnn(shape),
     "resnet18": lambda shape: keras_ssl.backbones.resnet18(shape, stem="cifar"),
