@@ -6,6 +6,9 @@ from keras_ssl.augmentation.color_jitter import ColorJitter
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
+from keras_ssl.augmentation.presets import byol_views
+from keras_ssl.augmentation.presets import moco_v1_views
+from keras_ssl.augmentation.presets import moco_v2_views
 from keras_ssl.augmentation.presets import simclr_views
 from keras_ssl.augmentation.random_apply import RandomApply
 from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
@@ -22,5 +25,8 @@ __all__ = [
     "Solarize",
     "ViewAugmenter",
     "blur_kernel_size",
+    "byol_views",
+    "moco_v1_views",
+    "moco_v2_views",
     "simclr_views",
 ]

@@ -9,6 +9,7 @@ from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
 from keras_ssl.augmentation.random_apply import RandomApply
 from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
+from keras_ssl.augmentation.solarize import Solarize
 from keras_ssl.augmentation.view_augmenter import ViewAugmenter
 
 
@@ -47,18 +48,13 @@ def simclr_views(
     view_1, view_2 = augmenter(images)
     ```
     """
-    if not isinstance(size, numbers.Integral) or size <= 0:
-        raise ValueError(
-            f"`size` must be a positive int. Received: size={size!r}"
-        )
+    size = _check_size(size)
     if not isinstance(num_views, numbers.Integral) or num_views < 1:
         raise ValueError(
             "`num_views` must be an int >= 1. "
             f"Received: num_views={num_views!r}"
         )
-    size = int(size)
-    if cifar is None:
-        cifar = size <= 64
+    cifar = _is_cifar(size, cifar)
     if strength is None:
         strength = 0.5 if cifar else 1.0
     if strength < 0:
@@ -67,38 +63,160 @@ def simclr_views(
         )
     if blur is None:
         blur = not cifar
-
-    if seed is None:
-        seeds = itertools.repeat(None)
-    else:
-        seeds = itertools.count(seed)
-    pipelines = []
-    for _ in range(num_views):
-        pipeline = [
-            RandomResizedCrop(size, size, scale=(0.08, 1.0), seed=next(seeds)),
-            keras.layers.RandomFlip(
-                "horizontal", seed=next(seeds), dtype="float32"
-            ),
-            RandomApply(
-                ColorJitter(
-                    0.8 * strength,
-                    0.8 * strength,
-                    0.8 * strength,
-                    0.2 * strength,
-                    seed=next(seeds),
-                ),
-                rate=0.8,
-                seed=next(seeds),
-            ),
-            RandomGrayscale(0.2, seed=next(seeds)),
-        ]
-        if blur:
-            pipeline.append(
-                RandomApply(
-                    GaussianBlur(blur_kernel_size(size), seed=next(seeds)),
-                    rate=0.5,
-                    seed=next(seeds),
-                )
+    seeds = _seeds(seed)
+    s = strength
+    return ViewAugmenter(
+        [
+            _pipeline(
+                size,
+                seeds,
+                scale=(0.08, 1.0),
+                jitter=(0.8 * s, 0.8 * s, 0.8 * s, 0.2 * s),
+                blur=0.5 if blur else 0.0,
             )
-        pipelines.append(pipeline)
-    return ViewAugmenter(pipelines)
+            for _ in range(num_views)
+        ]
+    )
+
+
+def moco_v1_views(size, seed=None):
+    """MoCo v1's augmentation (He et al., 2020, section 3.3; MoCo repo).
+
+    Both views: `RandomResizedCrop(size, size, scale=(0.2, 1))`, grayscale
+    with probability 0.2, `ColorJitter(0.4, 0.4, 0.4, 0.4)` always, horizontal
+    flip. No blur, so there is no separate CIFAR variant.
+
+    Args:
+        size: int > 0, output side of both views.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with two pipelines.
+    """
+    size = _check_size(size)
+    seeds = _seeds(seed)
+    return ViewAugmenter(
+        [
+            _pipeline(
+                size,
+                seeds,
+                scale=(0.2, 1.0),
+                jitter=(0.4, 0.4, 0.4, 0.4),
+                jitter_rate=1.0,
+                grayscale_first=True,
+            )
+            for _ in range(2)
+        ]
+    )
+
+
+def moco_v2_views(size, cifar=None, seed=None):
+    """MoCo v2's augmentation (Chen et al., 2020, "Improved Baselines with
+    Momentum Contrastive Learning", https://arxiv.org/abs/2003.04297).
+
+    Both views: `RandomResizedCrop(size, size, scale=(0.2, 1))`,
+    `ColorJitter(0.4, 0.4, 0.4, 0.1)` with probability 0.8, grayscale with
+    probability 0.2, Gaussian blur (sigma in [0.1, 2]) with probability 0.5,
+    horizontal flip. The CIFAR variant (MoCo's CIFAR-10 demo, lightly) drops
+    the blur, which only smears 32 px images.
+
+    Args:
+        size: int > 0, output side of both views.
+        cifar: bool or None, picks the CIFAR variant; None means `size <= 64`.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with two pipelines.
+    """
+    size = _check_size(size)
+    blur = 0.0 if _is_cifar(size, cifar) else 0.5
+    seeds = _seeds(seed)
+    return ViewAugmenter(
+        [
+            _pipeline(size, seeds, scale=(0.2, 1.0), jitter=(0.4, 0.4, 0.4, 0.1), blur=blur)
+            for _ in range(2)
+        ]
+    )
+
+
+def byol_views(size, min_scale=0.08, cifar=None, seed=None):
+    """BYOL's asymmetric augmentation (Grill et al., 2020, "Bootstrap Your Own
+    Latent", https://arxiv.org/abs/2006.07733, table 6).
+
+    Both views: `RandomResizedCrop(size, size, scale=(min_scale, 1))`,
+    horizontal flip, `ColorJitter(0.4, 0.4, 0.2, 0.1)` with probability 0.8,
+    grayscale with probability 0.2. View 1: Gaussian blur with probability
+    1.0, no solarization; view 2: blur with probability 0.1, solarization
+    with probability 0.2. Also the recipe of MoCo v3 (`min_scale=0.2` for
+    ResNets), Barlow Twins, VICReg and NNCLR. The CIFAR variant (solo-learn's
+    asymmetric CIFAR preset) has no blur and keeps solarization 0 / 0.2.
+
+    Args:
+        size: int > 0, output side of both views.
+        min_scale: smallest crop area fraction, in (0, 1].
+        cifar: bool or None, picks the CIFAR variant; None means `size <= 64`.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with two pipelines.
+    """
+    size = _check_size(size)
+    if not 0 < min_scale <= 1:
+        raise ValueError(f"`min_scale` must be in (0, 1]. Received: min_scale={min_scale}")
+    cifar = _is_cifar(size, cifar)
+    seeds = _seeds(seed)
+    return ViewAugmenter(
+        [
+            _pipeline(
+                size,
+                seeds,
+                scale=(min_scale, 1.0),
+                jitter=(0.4, 0.4, 0.2, 0.1),
+                blur=0.0 if cifar else blur,
+                solarize=solarize,
+            )
+            for blur, solarize in ((1.0, 0.0), (0.1, 0.2))
+        ]
+    )
+
+
+def _check_size(size):
+    if not isinstance(size, numbers.Integral) or size <= 0:
+        raise ValueError(f"`size` must be a positive int. Received: size={size!r}")
+    return int(size)
+
+
+def _is_cifar(size, cifar):
+    return size <= 64 if cifar is None else bool(cifar)
+
+
+def _seeds(seed):
+    """`seed, seed + 1, ...` for the pipeline layers, or None for each."""
+    return itertools.repeat(None) if seed is None else itertools.count(seed)
+
+
+def _pipeline(
+    size,
+    seeds,
+    scale,
+    jitter,
+    jitter_rate=0.8,
+    grayscale_first=False,
+    blur=0.0,
+    solarize=0.0,
+):
+    """One view's layers: crop, flip, jitter, grayscale, then blur and
+    solarization when their probabilities are above 0."""
+    crop = RandomResizedCrop(size, size, scale=scale, seed=next(seeds))
+    flip = keras.layers.RandomFlip("horizontal", seed=next(seeds), dtype="float32")
+    color = ColorJitter(*jitter, seed=next(seeds))
+    if jitter_rate < 1:
+        color = RandomApply(color, rate=jitter_rate, seed=next(seeds))
+    gray = RandomGrayscale(0.2, seed=next(seeds))
+    pipeline = [crop, gray, color, flip] if grayscale_first else [crop, flip, color, gray]
+    if blur > 0:
+        layer = GaussianBlur(blur_kernel_size(size), seed=next(seeds))
+        pipeline.append(layer if blur == 1 else RandomApply(layer, rate=blur, seed=next(seeds)))
+    if solarize > 0:
+        pipeline.append(RandomApply(Solarize(), rate=solarize, seed=next(seeds)))
+    return pipeline

@@ -11,6 +11,7 @@ def mlp(
     batch_norm=True,
     last_bn=False,
     last_bias=True,
+    last_bn_affine=True,
     activation="relu",
     name=None,
 ):
@@ -29,6 +30,8 @@ def mlp(
         last_bn: BatchNormalization after the last Dense too (SimCLR v2, MoCo
             v3, NNCLR, Barlow Twins heads).
         last_bias: bias on the last Dense when no BN follows it.
+        last_bn_affine: whether the last BN has gamma and beta; False gives
+            MoCo v3's "BN without affine" output layer.
         activation: hidden activation.
         name: name of the returned model.
 
@@ -54,7 +57,12 @@ def mlp(
         use_bias = not bn and (last_bias or not last)
         layers.append(keras.layers.Dense(width, use_bias=use_bias))
         if bn:
-            layers.append(keras.layers.BatchNormalization(synchronized=synchronized))
+            affine = last_bn_affine or not last
+            layers.append(
+                keras.layers.BatchNormalization(
+                    center=affine, scale=affine, synchronized=synchronized
+                )
+            )
         if not last:
             layers.append(keras.layers.Activation(activation))
     return keras.Sequential(layers, name=name)
