@@ -10,7 +10,10 @@ from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl import methods
 from keras_ssl import plots
+from keras_ssl.methods import BarlowTwins
 from keras_ssl.methods import SimCLR
+from keras_ssl.methods import SimSiam
+from keras_ssl.methods import VICReg
 from keras_ssl.methods import SSLModel
 from keras_ssl.methods import load_encoder
 

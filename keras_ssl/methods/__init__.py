@@ -3,3 +3,6 @@
 from keras_ssl.methods.base import SSLModel
 from keras_ssl.methods.export import load_encoder
 from keras_ssl.methods.simclr import SimCLR
+from keras_ssl.methods.barlow_twins import BarlowTwins
+from keras_ssl.methods.simsiam import SimSiam
+from keras_ssl.methods.vicreg import VICReg
