@@ -13,6 +13,7 @@ from keras_ssl import plots
 from keras_ssl.methods import BarlowTwins
 from keras_ssl.methods import SimCLR
 from keras_ssl.methods import SimSiam
+from keras_ssl.methods import SwAV
 from keras_ssl.methods import VICReg
 from keras_ssl.methods import SSLModel
 from keras_ssl.methods import load_encoder

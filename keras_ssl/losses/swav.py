@@ -45,6 +45,7 @@ def swav_loss(
     num_iters=3,
     assign_crops=(0, 1),
     queue_scores=None,
+    codes=None,
 ):
     """Per-sample SwAV swapped-prediction loss over all crops.
 
@@ -67,6 +68,9 @@ def swav_loss(
         queue_scores: optional list, one `(L, K)` tensor per assignment crop:
             the queued embeddings of that crop scored by the current
             prototypes.
+        codes: optional list, one `(N, K)` tensor per assignment crop: codes
+            computed by the caller (e.g. `swav_codes`); then `epsilon`,
+            `num_iters` and `queue_scores` are not used.
 
     Returns:
         `(N,)` float32 per-sample losses; their mean is the paper's loss.
@@ -84,11 +88,14 @@ def swav_loss(
     log_predictions = [ops.log_softmax(s / temperature, axis=-1) for s in scores]
     total = 0.0
     for i, a in enumerate(assign_crops):
-        queue = None if queue_scores is None else queue_scores[i]
-        codes = swav_codes(scores[a], queue, epsilon, num_iters)
+        if codes is not None:
+            q = ops.stop_gradient(ops.cast(codes[i], "float32"))
+        else:
+            queue = None if queue_scores is None else queue_scores[i]
+            q = swav_codes(scores[a], queue, epsilon, num_iters)
         for v, log_p in enumerate(log_predictions):
             if v != a:
-                total = total - ops.sum(codes * log_p, axis=-1)
+                total = total - ops.sum(q * log_p, axis=-1)
     return total / (len(assign_crops) * (len(scores) - 1))
 
 

@@ -6,3 +6,4 @@ from keras_ssl.methods.simclr import SimCLR
 from keras_ssl.methods.barlow_twins import BarlowTwins
 from keras_ssl.methods.simsiam import SimSiam
 from keras_ssl.methods.vicreg import VICReg
+from keras_ssl.methods.swav import SwAV
