@@ -118,11 +118,15 @@ def test_prototypes_frozen_in_the_first_epoch_then_unit_norm_after_every_update(
         def on_train_batch_end(self, batch, logs=None):
             norms.append(np.linalg.norm(np.asarray(self.model.prototypes.kernel), axis=0))
 
+    import tensorflow as tf
+
+    views = checks.premade_views(model, images[:32])
+    data = tf.data.Dataset.from_tensor_slices((views,)).batch(16)
     start = np.asarray(model.prototypes.kernel)
-    model.fit(images[:32], batch_size=16, epochs=1, verbose=0, callbacks=[RecordNorms()])
+    model.fit(data, epochs=1, verbose=0, callbacks=[RecordNorms()])
     # Frozen phase (epoch 0), SGD with momentum and weight decay: no movement.
     np.testing.assert_allclose(np.asarray(model.prototypes.kernel), start, atol=1e-6)
-    model.fit(images[:32], batch_size=16, epochs=2, initial_epoch=1, verbose=0, callbacks=[RecordNorms()])
+    model.fit(data, epochs=2, initial_epoch=1, verbose=0, callbacks=[RecordNorms()])
     assert int(model.epoch) == 1 and int(model.step) == 4
     assert np.abs(np.asarray(model.prototypes.kernel) - start).max() > 1e-4  # now learning
     assert len(norms) == 4
