@@ -165,3 +165,18 @@ def test_mixed_bfloat16_keeps_scores_and_loss_in_float32():
     assert keras.backend.standardize_dtype(outputs["scores"][0].dtype) == "float32"
     assert keras.backend.standardize_dtype(loss.dtype) == "float32"
     assert np.isfinite(float(loss))
+
+
+def test_fit_on_raw_images_makes_multisize_crops_in_the_step(images):
+    # Crop-only MultiCrop: the in-graph view path without the color ops' trace.
+    crop = keras_ssl.augmentation.RandomResizedCrop
+    augmenter = keras_ssl.augmentation.MultiCrop(
+        [[crop(16, 16)] for _ in range(2)], [[crop(8, 8)] for _ in range(2)]
+    )
+    (_, y), _ = keras_ssl.data.load_sample()
+    model = make_model(augmenter=augmenter, num_classes=10)
+    history = model.fit(images[:32], y[:32], batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0]) and "probe_accuracy" in history.history
+    assert int(model.step) == 2 and int(model.epoch) == 0
+    with pytest.raises(ValueError, match="holds 2 views"):
+        model.fit((images[:16, :16, :16], images[:16, :8, :8]), epochs=1, verbose=0)
