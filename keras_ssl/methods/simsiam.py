@@ -39,7 +39,8 @@ class SimSiam(SSLModel):
     buffer, that is exactly an update at the initial learning rate
     (decoupled weight decay still uses the scheduled rate); adaptive
     optimizers (Adam, ...) cancel such a scale, so it has no effect there.
-    It costs a second pass through the small predictor.
+    It costs a second pass through the small predictor (whose BatchNorm
+    moving statistics, unused by the encoder, then update twice a step).
 
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
