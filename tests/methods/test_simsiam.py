@@ -76,7 +76,7 @@ def test_fixed_predictor_lr_scales_only_the_predictor_gradients():
 
 def test_fit_on_real_images_lowers_the_loss(images):
     model = make_model()
-    checks.check_fit_lowers_the_loss(model, images[:32], margin=0.05)
+    checks.check_fit_lowers_the_loss(model, images[:32], margin=0.05, evaluate=False)
 
 
 def test_save_load_resumes(images, tmp_path):

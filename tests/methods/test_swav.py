@@ -135,7 +135,7 @@ def test_prototypes_frozen_in_the_first_epoch_then_unit_norm_after_every_update(
 
 def test_fit_on_premade_multisize_views_lowers_the_loss(images):
     model = make_model(freeze_prototypes_epochs=0)
-    checks.check_fit_lowers_the_loss(model, images[:32], margin=0.05)
+    checks.check_fit_lowers_the_loss(model, images[:32], margin=0.05, evaluate=False)
 
 
 def test_save_load_resumes_with_queue_and_epoch(images, tmp_path):
