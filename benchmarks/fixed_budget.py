@@ -33,6 +33,12 @@ import tensorflow as tf
 import keras_ssl
 
 # Method name -> (keras_ssl class name, constructor arguments of the protocol).
+# CIFAR settings of METHODS.md, heads scaled to small_cnn's 256-d features:
+# projectors 1024 wide instead of 2048 (SimSiam predictor bottleneck 256,
+# the paper's 1/4); SwAV hidden 512 -> 128 with 3000 prototypes, prototypes
+# not frozen (the whole budget is one fit epoch) and no queue (lightly's
+# CIFAR benchmark); VICReg weights 25/25/1 scaled by 0.1 (same ratios), as
+# plain SGD at lr 0.12 diverges on the full-size loss (the repo uses LARS).
 METHODS = {
     "simclr": ("SimCLR", {}),
     "moco_v2": (
@@ -42,6 +48,18 @@ METHODS = {
     "byol": (
         "BYOL",
         dict(momentum=0.99, projection_dims=(1024, 256), prediction_dims=(1024, 256)),
+    ),
+    "simsiam": ("SimSiam", {"projection_dims": (1024, 1024), "predictor_dims": (256, 1024)}),
+    "swav": ("SwAV", {"projection_dims": (512, 128), "freeze_prototypes_epochs": 0}),
+    "barlow_twins": ("BarlowTwins", {"projection_dims": (1024, 1024, 1024)}),
+    "vicreg": (
+        "VICReg",
+        {
+            "projection_dims": (1024, 1024, 1024),
+            "invariance_weight": 2.5,
+            "variance_weight": 2.5,
+            "covariance_weight": 0.1,
+        },
     ),
 }
 
@@ -111,8 +129,11 @@ def supervised_model(input_shape):
 def build_method(name, input_shape):
     """The protocol's `name` method on a fresh small_cnn."""
     class_name, kwargs = METHODS[name]
-    backbone = keras_ssl.backbones.small_cnn(input_shape)
-    return getattr(keras_ssl, class_name)(backbone, **kwargs)
+    method = getattr(keras_ssl, class_name)
+    # Multi-crop methods feed crops of several sizes to one backbone.
+    any_size = (None, None, input_shape[-1])
+    backbone = keras_ssl.backbones.small_cnn(any_size if method.multi_crop else input_shape)
+    return method(backbone, input_shape=input_shape, **kwargs)
 
 
 def step_timings(method, x, y, batch_size, steps, rounds):

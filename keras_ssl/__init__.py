@@ -12,12 +12,16 @@ from keras_ssl import methods
 from keras_ssl import plots
 from keras_ssl import retrieval
 from keras_ssl.methods import BYOL
+from keras_ssl.methods import BarlowTwins
 from keras_ssl.methods import DINO
-from keras_ssl.methods import RAFT
 from keras_ssl.methods import MoCo
 from keras_ssl.methods import MomentumModel
-from keras_ssl.methods import SimCLR
+from keras_ssl.methods import RAFT
 from keras_ssl.methods import SSLModel
+from keras_ssl.methods import SimCLR
+from keras_ssl.methods import SimSiam
+from keras_ssl.methods import SwAV
+from keras_ssl.methods import VICReg
 from keras_ssl.methods import load_encoder
 
 __version__ = "0.1.0"

@@ -6,6 +6,9 @@ from keras_ssl.augmentation.color_jitter import ColorJitter
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
+from keras_ssl.augmentation.multi_crop import MultiCrop
+from keras_ssl.augmentation.multi_crop import dino_multicrop
+from keras_ssl.augmentation.multi_crop import swav_multicrop
 from keras_ssl.augmentation.presets import byol_views
 from keras_ssl.augmentation.presets import moco_v1_views
 from keras_ssl.augmentation.presets import moco_v2_views
@@ -18,6 +21,7 @@ from keras_ssl.augmentation.view_augmenter import ViewAugmenter
 __all__ = [
     "ColorJitter",
     "GaussianBlur",
+    "MultiCrop",
     "RandomApply",
     "RandomFlip",
     "RandomGrayscale",
@@ -26,7 +30,9 @@ __all__ = [
     "ViewAugmenter",
     "blur_kernel_size",
     "byol_views",
+    "dino_multicrop",
     "moco_v1_views",
     "moco_v2_views",
     "simclr_views",
+    "swav_multicrop",
 ]

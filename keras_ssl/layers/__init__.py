@@ -2,5 +2,6 @@
 
 from keras_ssl.layers.feature_queue import FeatureQueue
 from keras_ssl.layers.mlp import mlp
+from keras_ssl.layers.prototypes import Prototypes
 from keras_ssl.layers.split_batch_normalization import SplitBatchNormalization
 from keras_ssl.layers.weight_normalized_dense import WeightNormalizedDense

@@ -6,6 +6,7 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl.methods import export
 from keras_ssl.methods.input_checks import check_inputs
+from keras_ssl.methods.multi_crop import check_crop_sizes
 
 # Per-channel statistics of the pixels in [0, 255]. ImageNet: torchvision's
 # values; CIFAR-10: the training set's, as used by lightly and solo-learn.
@@ -69,6 +70,11 @@ class SSLModel(keras.Model):
     # Smallest batch the method's loss is defined on (negatives need two).
     min_batch_size = 2
 
+    # Multi-crop methods (SwAV, DINO) feed crops of several sizes to one
+    # encoder: its input then takes any size, and the constructor tries the
+    # backbone on each crop size of the augmenter.
+    multi_crop = False
+
     def __init__(
         self,
         backbone,
@@ -85,6 +91,8 @@ class SSLModel(keras.Model):
         self.encoder = self._build_encoder(backbone, self.image_shape, preprocessing)
         self.feature_dim = int(self.encoder.output_shape[-1])
         self.augmenter = augmenter or self.default_augmenter(self.image_size)
+        if self.multi_crop:
+            check_crop_sizes(self.encoder, self.augmenter.output_sizes)
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(f"`num_classes` must be >= 2. Received: {num_classes}")
         self.num_classes = num_classes
@@ -139,7 +147,8 @@ class SSLModel(keras.Model):
         return is_small(self.image_shape)
 
     def _build_encoder(self, backbone, shape, preprocessing):
-        inputs = keras.Input(shape, name="images")
+        any_size = (None, None, shape[-1])
+        inputs = keras.Input(any_size if self.multi_crop else shape, name="images")
         x = inputs
         layer = self._preprocessing_layer(preprocessing, shape)
         if layer is not None:

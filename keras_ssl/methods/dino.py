@@ -11,17 +11,7 @@ from keras_ssl import losses
 from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
 from keras_ssl.callbacks.teacher_temperature import TeacherTemperature
 from keras_ssl.methods.momentum import MomentumModel
-
-
-def _groups_by_size(views):
-    """Consecutive views with the same static shape, as lists of indices."""
-    groups = []
-    for i, view in enumerate(views):
-        if groups and tuple(views[groups[-1][0]].shape[1:]) == tuple(view.shape[1:]):
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    return groups
+from keras_ssl.methods.multi_crop import encode_by_size
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -35,7 +25,8 @@ class DINO(MomentumModel):
     an EMA of the student (`MomentumModel`, cosine momentum from `m0` to 1).
     The teacher sees the global crops only (the first `num_global_crops`
     views); the student sees every crop; crops of one size go through the
-    backbone as one batch. Loss: `losses.dino_loss` with the teacher
+    backbone as one batch and the head (no BatchNorm) sees all crops at
+    once. Loss: `losses.dino_loss` with the teacher
     centered by `center` and sharpened by `teacher_temperature`; after the
     loss `center <- m_c center + (1 - m_c) mean(teacher outputs)` over the
     global batch. Logged: `teacher_entropy` `H` and `kl = loss - H` (both go
@@ -67,6 +58,8 @@ class DINO(MomentumModel):
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones.
     """
+
+    multi_crop = True
 
     def __init__(
         self,
@@ -172,15 +165,13 @@ class DINO(MomentumModel):
         ]
 
     def forward(self, views, training):
-        features = [None] * len(views)
-        logits = [None] * len(views)
-        for group in _groups_by_size(views):
-            batch = ops.concatenate([views[i] for i in group], axis=0)
-            f = self.encoder(batch, training=training)
-            z = self.projector(f, training=training)
-            for i, f_i, z_i in zip(group, ops.split(f, len(group)), ops.split(z, len(group))):
-                features[i], logits[i] = f_i, z_i
-        return {"views": views, "features": tuple(features), "logits": tuple(logits)}
+        features = encode_by_size(self.encoder, views, training)
+        logits = self.projector(ops.concatenate(features, axis=0), training=training)
+        return {
+            "views": views,
+            "features": features,
+            "logits": tuple(ops.split(logits, len(views), axis=0)),
+        }
 
     def compute_ssl_loss(self, outputs, training):
         self.update_target(training)

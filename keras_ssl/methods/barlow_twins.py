@@ -1,0 +1,79 @@
+"""Barlow Twins (Zbontar et al. 2021, "Barlow Twins: Self-Supervised Learning
+via Redundancy Reduction", https://arxiv.org/abs/2103.03230)."""
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl.methods.base import SSLModel
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class BarlowTwins(SSLModel):
+    """Barlow Twins: drive the views' cross-correlation matrix to the identity.
+
+    Each view goes through encoder and projector in its own batch (BatchNorm
+    per view, METHODS.md section 3). The loss (`losses.barlow_twins_loss`)
+    standardizes each projection dimension over the global batch, forms the
+    `(D, D)` cross-correlation of the two views and penalizes its distance
+    to the identity: `sum_i (1 - C_ii)^2 + lambda sum_{i != j} C_ij^2`. The
+    views are gathered across replicas, so `C` is the global batch's.
+
+    Defaults follow METHODS.md section 18: projector of three layers of 8192
+    (`Linear -> BN -> ReLU` twice, then a bias-free `Linear`), three of 2048
+    for images of at most 64 px (solo-learn CIFAR); `lambda_ = 0.0051`
+    (repo); augmentation `byol_views(size)` (BYOL's asymmetric recipe; the
+    repo crops with bicubic resampling, ours is bilinear).
+
+    Args:
+        backbone: a `keras.Model` from images to `(B, D)` features.
+        projection_dims: widths of the projector layers; default
+            `(8192, 8192, 8192)`, or `(2048, 2048, 2048)` for images of at
+            most 64 px.
+        lambda_: weight of the off-diagonal (redundancy) term.
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
+
+    Example:
+    >>> backbone = keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar")
+    >>> model = keras_ssl.BarlowTwins(backbone)
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.06, momentum=0.9))
+    >>> model.fit(images, epochs=200, batch_size=256)
+    """
+
+    def __init__(self, backbone, projection_dims=None, lambda_=0.0051, **kwargs):
+        super().__init__(backbone, **kwargs)
+        if projection_dims is None:
+            projection_dims = (2048 if self.small_images else 8192,) * 3
+        self.projection_dims = tuple(int(d) for d in projection_dims)
+        if lambda_ < 0:
+            raise ValueError(f"`lambda_` must be >= 0. Received: lambda_={lambda_}")
+        self.lambda_ = float(lambda_)
+        self.projector = layers.mlp(
+            self.feature_dim, self.projection_dims, last_bias=False, name="projector"
+        )
+        self.built = True
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                "BarlowTwins' default augmentation needs the view size: pass "
+                "`input_shape=(H, W, C)` or `augmenter=`."
+            )
+        return augmentation.byol_views(image_size)
+
+    def forward(self, views, training):
+        features = tuple(self.encoder(view, training=training) for view in views)
+        projections = tuple(self.projector(f, training=training) for f in features)
+        return {"features": features, "projections": projections}
+
+    def compute_ssl_loss(self, outputs, training):
+        z_a, z_b = outputs["projections"]
+        return losses.barlow_twins_loss(z_a, z_b, self.lambda_)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(projection_dims=self.projection_dims, lambda_=self.lambda_)
+        return config

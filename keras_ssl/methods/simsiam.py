@@ -1,0 +1,155 @@
+"""SimSiam (Chen & He 2021, "Exploring Simple Siamese Representation Learning",
+https://arxiv.org/abs/2011.10566)."""
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl.methods.base import SSLModel
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class SimSiam(SSLModel):
+    """SimSiam: a predictor on one branch, stop-gradient on the other.
+
+    Each view goes through encoder and projector in its own batch (BatchNorm
+    per view, METHODS.md section 3); the predictor maps one view's projection
+    `z` to `p`, and the loss is the symmetric negative cosine
+    `D(p1, sg(z2)) / 2 + D(p2, sg(z1)) / 2` (`losses.simsiam_loss`). No
+    negatives, no momentum encoder: the stop-gradient alone prevents collapse.
+
+    Defaults follow METHODS.md section 10 (SimSiam repo): projector of three
+    `Linear -> BN` layers of 2048 (ReLU between, the last BN without gamma
+    and beta), two of them for images of at most 64 px (paper appendix,
+    CIFAR); predictor bottleneck `2048 -> 512 -> 2048` (hidden BN + ReLU, the
+    output with bias and no BN); augmentation `moco_v2_views(size)`.
+
+    Collapse monitor: `z_std`, the mean over channels of the batch standard
+    deviation of `l2n(z)`, is logged; healthy training keeps it near
+    `1 / sqrt(d)` (0.0221 for d = 2048), collapse sends it to 0.
+
+    Fixed predictor learning rate: the repo keeps the predictor's learning
+    rate at its initial value while the rest follows the schedule
+    (`fix_pred_lr`). With `fix_predictor_lr=True` and an optimizer whose
+    learning rate is a `LearningRateSchedule`, the predictor's weights get
+    their gradient multiplied by `lr(0) / lr(step)`. For Keras `SGD` (with or
+    without momentum), which folds the learning rate into the momentum
+    buffer, that is exactly an update at the initial learning rate
+    (decoupled weight decay still uses the scheduled rate); adaptive
+    optimizers (Adam, ...) cancel such a scale, so it has no effect there.
+    It costs a second pass through the small predictor (whose BatchNorm
+    moving statistics, unused by the encoder, then update twice a step).
+
+    Args:
+        backbone: a `keras.Model` from images to `(B, D)` features.
+        projection_dims: widths of the projector layers; default
+            `(2048, 2048, 2048)`, or `(2048, 2048)` for images of at most
+            64 px.
+        predictor_dims: widths of the predictor layers, the last one equal
+            to the projection width; default `(d // 4, d)` for projection
+            width `d` (2048 -> 512 -> 2048).
+        fix_predictor_lr: keep the predictor at the initial learning rate
+            (see above). Default True, as the repo's reported runs.
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
+
+    Example:
+    >>> backbone = keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar")
+    >>> model = keras_ssl.SimSiam(backbone)
+    >>> lr = keras.optimizers.schedules.CosineDecay(0.06, 800 * 97)
+    >>> model.compile(optimizer=keras.optimizers.SGD(lr, momentum=0.9, weight_decay=5e-4))
+    >>> model.fit(images, epochs=800, batch_size=512)
+    """
+
+    def __init__(
+        self,
+        backbone,
+        projection_dims=None,
+        predictor_dims=None,
+        fix_predictor_lr=True,
+        **kwargs,
+    ):
+        super().__init__(backbone, **kwargs)
+        if projection_dims is None:
+            projection_dims = (2048,) * (2 if self.small_images else 3)
+        self.projection_dims = tuple(int(d) for d in projection_dims)
+        width = self.projection_dims[-1]
+        if predictor_dims is None:
+            predictor_dims = (max(width // 4, 1), width)
+        self.predictor_dims = tuple(int(d) for d in predictor_dims)
+        if self.predictor_dims and self.predictor_dims[-1] != width:
+            raise ValueError(
+                "The predictor must map back to the projection width: "
+                f"`predictor_dims[-1]` must be {width}. Received: "
+                f"predictor_dims={self.predictor_dims}"
+            )
+        self.fix_predictor_lr = bool(fix_predictor_lr)
+        self.projector = layers.mlp(
+            self.feature_dim,
+            self.projection_dims,
+            last_bn=True,
+            last_bn_affine=False,
+            name="projector",
+        )
+        self.predictor = layers.mlp(width, self.predictor_dims, name="predictor")
+        self.z_std = keras.metrics.Mean(name="z_std")
+        self.built = True
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                "SimSiam's default augmentation needs the view size: pass "
+                "`input_shape=(H, W, C)` or `augmenter=`."
+            )
+        return augmentation.moco_v2_views(image_size)
+
+    def forward(self, views, training):
+        features = tuple(self.encoder(view, training=training) for view in views)
+        projections = tuple(self.projector(f, training=training) for f in features)
+        predictions = tuple(self._predict(z, training) for z in projections)
+        return {
+            "features": features,
+            "projections": projections,
+            "predictions": predictions,
+        }
+
+    def _predict(self, z, training):
+        p = self.predictor(z, training=training)
+        scale = self._predictor_gradient_scale() if training else None
+        if scale is None:
+            return p
+        # Same value as `p`; the predictor's weights get `scale` times their
+        # gradient, the encoder and projector their usual one.
+        weights_only = self.predictor(ops.stop_gradient(z), training=training)
+        return p + (scale - 1.0) * (weights_only - ops.stop_gradient(weights_only))
+
+    def _predictor_gradient_scale(self):
+        """`lr(0) / lr(step)` when the predictor's learning rate is fixed and
+        the optimizer follows a schedule, else None."""
+        schedule = getattr(getattr(self, "optimizer", None), "_learning_rate", None)
+        if not self.fix_predictor_lr or not isinstance(
+            schedule, keras.optimizers.schedules.LearningRateSchedule
+        ):
+            return None
+        initial = ops.cast(schedule(0), "float32")
+        current = ops.cast(schedule(self.step), "float32")
+        return ops.stop_gradient(initial / ops.maximum(current, 1e-12))
+
+    def compute_ssl_loss(self, outputs, training):
+        p1, p2 = outputs["predictions"]
+        z1, z2 = outputs["projections"]
+        self.z_std.update_state(
+            ops.mean(ops.std(losses.l2_normalize(z1), axis=0))
+        )
+        return ops.mean(losses.simsiam_loss(p1, p2, z1, z2))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            projection_dims=self.projection_dims,
+            predictor_dims=self.predictor_dims,
+            fix_predictor_lr=self.fix_predictor_lr,
+        )
+        return config
