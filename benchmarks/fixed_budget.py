@@ -38,7 +38,9 @@ import keras_ssl
 # the paper's 1/4); SwAV hidden 512 -> 128 with 3000 prototypes, prototypes
 # not frozen (the whole budget is one fit epoch) and no queue (lightly's
 # CIFAR benchmark); VICReg weights 25/25/1 scaled by 0.1 (same ratios), as
-# plain SGD at lr 0.12 diverges on the full-size loss (the repo uses LARS).
+# plain SGD at lr 0.12 diverges on the full-size loss (the repo uses LARS);
+# DINO hidden 1024, the repo's constant teacher temperature 0.04 and no
+# last-layer freeze (one fit epoch).
 METHODS = {
     "simclr": ("SimCLR", {}),
     "moco_v2": (
@@ -50,6 +52,11 @@ METHODS = {
         dict(momentum=0.99, projection_dims=(1024, 256), prediction_dims=(1024, 256)),
     ),
     "simsiam": ("SimSiam", {"projection_dims": (1024, 1024), "predictor_dims": (256, 1024)}),
+    "dino": (
+        "DINO",
+        dict(hidden_dim=1024, freeze_last_layer=0, warmup_teacher_temperature_epochs=0,
+             teacher_temperature=0.04),
+    ),
     "swav": ("SwAV", {"projection_dims": (512, 128), "freeze_prototypes_epochs": 0}),
     "barlow_twins": ("BarlowTwins", {"projection_dims": (1024, 1024, 1024)}),
     "vicreg": (
