@@ -1,7 +1,7 @@
 """Momentum methods on 2 logical CPU devices under MirroredStrategy vs one device.
 
-BYOL and MoCo v3: loss and weights after a fit step equal one device on the
-same global batch. MoCo v2: the queue receives the keys of the whole global
+BYOL, MoCo v3 and DINO: loss and weights (center included) after a fit step
+equal one device on the same global batch. MoCo v2: the queue receives the keys of the whole global
 batch in global order, and the cross-replica shuffling BN path gives the same
 keys as one device (no BatchNorm in the backbone, so shuffling must be exact);
 with BatchNorm in the backbone it runs. Own process (logical devices are set
@@ -32,10 +32,10 @@ GLOBAL_BATCH, SIZE = 8, 16
 HEADS = dict(projection_dims=(16, 8), prediction_dims=(16, 8))
 
 
-def backbone(batch_norm=False):
+def backbone(batch_norm=False, size=SIZE):
     # Without BatchNorm per-replica statistics cannot differ from global ones;
     # the heads' BatchNorm is synchronized under the strategy.
-    inputs = keras.Input((SIZE, SIZE, 3))
+    inputs = keras.Input((size, size, 3))
     x = keras.layers.Conv2D(8, 3, strides=2)(inputs)
     if batch_norm:
         x = keras.layers.BatchNormalization()(x)
@@ -46,8 +46,9 @@ def backbone(batch_norm=False):
 def make(cls, strategy=None, batch_norm=False, **kwargs):
     keras.utils.set_random_seed(0)
     scope = strategy.scope() if strategy else tf.distribute.get_strategy().scope()
+    size = None if cls is keras_ssl.DINO else SIZE
     with scope:
-        model = cls(backbone(batch_norm), **kwargs)
+        model = cls(backbone(batch_norm, size), **kwargs)
         model.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9))
     return model
 
@@ -79,6 +80,17 @@ def main():
     fit_both(keras_ssl.BYOL, strategy, views, momentum=0.9, **HEADS)
     fit_both(keras_ssl.MoCo, strategy, views, version=3, momentum=0.9, **HEADS)
     print("BYOL and MoCo v3: losses and weights (online, target) equal")
+
+    crops = views + tuple(v[:, :8, :8] for v in views)  # 2 global + 2 local crops
+    multicrop = keras_ssl.augmentation.ViewAugmenter(
+        [[keras_ssl.augmentation.RandomResizedCrop(s, s)] for s in (SIZE, SIZE, 8, 8)]
+    )
+    _, dino = fit_both(
+        keras_ssl.DINO, strategy, crops, augmenter=multicrop, input_shape=(SIZE, SIZE, 3),
+        hidden_dim=16, bottleneck_dim=8, num_prototypes=32, momentum=0.9,
+    )
+    assert np.abs(np.asarray(dino.center)).max() > 0
+    print("DINO: loss, weights and center (mean over both replicas) equal")
 
     # MoCo v2: momentum 1 keeps the key encoder fixed, so keys are comparable.
     single, mirrored = fit_both(
