@@ -57,3 +57,38 @@ def numerical_gradient(fn, x, eps=1e-6):
         step[index] = eps
         grad[index] = (fn(x + step) - fn(x - step)) / (2 * eps)
     return grad
+
+
+def supcon(features, labels, temperature, base_temperature=None):
+    """SupCon L_out (Khosla et al. 2020, eq. 2): anchors = all N*V views; for
+    anchor i, A(i) = all other views, P(i) = those with i's label;
+    `l_i = -1/|P(i)| sum_p log(exp(z_i.z_p/T) / sum_a exp(z_i.z_a/T))`, times
+    T / T_base; mean over the anchors that have a positive."""
+    base_temperature = base_temperature or temperature
+    n, v, _ = np.shape(features)
+    z = l2n(features).reshape(n * v, -1)
+    y = np.repeat(np.asarray(labels), v)
+    losses = []
+    for i in range(n * v):
+        others = [a for a in range(n * v) if a != i]
+        positives = [p for p in others if y[p] == y[i]]
+        if not positives:
+            continue
+        denominator = logsumexp(np.array([z[i] @ z[a] / temperature for a in others]))
+        terms = [z[i] @ z[p] / temperature - denominator for p in positives]
+        losses.append(-np.mean(terms) * temperature / base_temperature)
+    return float(np.mean(losses))
+
+
+def nnclr(z1, z2, p1, p2, support, temperature):
+    """NNCLR (Dwibedi et al. 2021, eq. 2), symmetrised: the support-set row
+    nearest (cosine) to z_v replaces it; CE of nn_v . p_other / T over the
+    batch, label = own row."""
+    s = l2n(support)
+
+    def one_direction(z, p):
+        nn = s[np.argmax(l2n(z) @ s.T, axis=1)]
+        logits = nn @ l2n(p).T / temperature
+        return np.mean([logsumexp(row) - row[i] for i, row in enumerate(logits)])
+
+    return float((one_direction(z1, p2) + one_direction(z2, p1)) / 2)

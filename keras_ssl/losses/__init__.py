@@ -7,3 +7,7 @@ from keras_ssl.losses.info_nce import info_nce_loss
 from keras_ssl.losses.info_nce import l2_normalize
 from keras_ssl.losses.nt_xent import NTXent
 from keras_ssl.losses.nt_xent import nt_xent_loss
+from keras_ssl.losses.nnclr import nearest_neighbours
+from keras_ssl.losses.nnclr import nnclr_loss
+from keras_ssl.losses.supcon import SupConLoss
+from keras_ssl.losses.supcon import supcon_loss
