@@ -32,6 +32,7 @@ import keras_ssl
 # Method name -> (keras_ssl class name, constructor arguments of the protocol).
 METHODS = {
     "simclr": ("SimCLR", {}),
+    "nnclr": ("NNCLR", {}),
 }
 
 FLAGS = flags.FLAGS
