@@ -10,6 +10,7 @@ from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl import methods
 from keras_ssl import plots
+from keras_ssl.methods import CLIP
 from keras_ssl.methods import NNCLR
 from keras_ssl.methods import SimCLR
 from keras_ssl.methods import SupCon

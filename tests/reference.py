@@ -92,3 +92,14 @@ def nnclr(z1, z2, p1, p2, support, temperature):
         return np.mean([logsumexp(row) - row[i] for i, row in enumerate(logits)])
 
     return float((one_direction(z1, p2) + one_direction(z2, p1)) / 2)
+
+
+def clip(image_embeddings, text_embeddings, logit_scale):
+    """CLIP's symmetric loss (Radford et al. 2021, Figure 3 pseudocode):
+    logits = scale * l2n(I) l2n(T)^T; mean of the row-wise and the
+    column-wise cross-entropy with the diagonal as labels."""
+    logits = logit_scale * l2n(image_embeddings) @ l2n(text_embeddings).T
+    n = len(logits)
+    rows = np.mean([logsumexp(logits[i]) - logits[i, i] for i in range(n)])
+    columns = np.mean([logsumexp(logits[:, j]) - logits[j, j] for j in range(n)])
+    return float((rows + columns) / 2)

@@ -6,5 +6,6 @@ Any `keras.Model` with that contract is a backbone, including
 
 from keras_ssl.backbones.resnet import resnet18, resnet34, resnet50
 from keras_ssl.backbones.small_cnn import small_cnn
+from keras_ssl.backbones.text_transformer import text_transformer
 
-__all__ = ["resnet18", "resnet34", "resnet50", "small_cnn"]
+__all__ = ["resnet18", "resnet34", "resnet50", "small_cnn", "text_transformer"]

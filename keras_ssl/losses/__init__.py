@@ -11,3 +11,4 @@ from keras_ssl.losses.nnclr import nearest_neighbours
 from keras_ssl.losses.nnclr import nnclr_loss
 from keras_ssl.losses.supcon import SupConLoss
 from keras_ssl.losses.supcon import supcon_loss
+from keras_ssl.losses.clip import clip_loss
