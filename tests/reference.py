@@ -103,3 +103,19 @@ def clip(image_embeddings, text_embeddings, logit_scale):
     rows = np.mean([logsumexp(logits[i]) - logits[i, i] for i in range(n)])
     columns = np.mean([logsumexp(logits[:, j]) - logits[j, j] for j in range(n)])
     return float((rows + columns) / 2)
+
+
+def contrastive_margin(a, b, is_similar, margin):
+    """DrLIM (Hadsell et al. 2006, eq. 4) with Y = 1 - is_similar:
+    (1 - Y) D^2 / 2 + Y max(0, m - D)^2 / 2, D the Euclidean distance."""
+    d = np.linalg.norm(np.asarray(a, np.float64) - np.asarray(b, np.float64), axis=-1)
+    y = 1.0 - np.asarray(is_similar, np.float64)
+    return float(np.mean((1 - y) * d**2 / 2 + y * np.maximum(0.0, margin - d) ** 2 / 2))
+
+
+def siamese_energy(a, b, is_similar, q):
+    """Chopra et al. 2005: E = L1 distance, Y = 1 - is_similar,
+    (1 - Y) (2 / Q) E^2 + Y 2 Q exp(-2.77 E / Q)."""
+    e = np.sum(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), axis=-1)
+    y = 1.0 - np.asarray(is_similar, np.float64)
+    return float(np.mean((1 - y) * 2 / q * e**2 + y * 2 * q * np.exp(-2.77 * e / q)))

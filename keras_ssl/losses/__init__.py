@@ -12,3 +12,6 @@ from keras_ssl.losses.nnclr import nnclr_loss
 from keras_ssl.losses.supcon import SupConLoss
 from keras_ssl.losses.supcon import supcon_loss
 from keras_ssl.losses.clip import clip_loss
+from keras_ssl.losses.contrastive_margin import ContrastiveMarginLoss
+from keras_ssl.losses.contrastive_margin import contrastive_margin_loss
+from keras_ssl.losses.contrastive_margin import siamese_energy_loss
