@@ -8,3 +8,4 @@ from keras_ssl.data.views import with_views
 from keras_ssl.data.captions import CAPTION_TEMPLATES
 from keras_ssl.data.captions import caption_tokenizer
 from keras_ssl.data.captions import class_captions
+from keras_ssl.data.pairs import make_pairs

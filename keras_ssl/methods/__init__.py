@@ -6,3 +6,4 @@ from keras_ssl.methods.simclr import SimCLR
 from keras_ssl.methods.supcon import SupCon
 from keras_ssl.methods.nnclr import NNCLR
 from keras_ssl.methods.clip import CLIP
+from keras_ssl.methods.siamese import SiameseContrastive
