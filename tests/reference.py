@@ -119,3 +119,26 @@ def siamese_energy(a, b, is_similar, q):
     e = np.sum(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), axis=-1)
     y = 1.0 - np.asarray(is_similar, np.float64)
     return float(np.mean((1 - y) * 2 / q * e**2 + y * 2 * q * np.exp(-2.77 * e / q)))
+
+
+def pirl_nce(x, positives, negatives, num_items, normalizer, temperature):
+    """PIRL / NPID NCE (Wu et al. 2018 eq. 6-8): P = exp(x.m / T) / Z,
+    h = P / (P + M / |D|); L = -log h(x, m+) - sum_j log(1 - h(x, m_j))."""
+    x, pos, neg = l2n(x), l2n(positives), l2n(negatives)
+    noise = len(neg) / num_items
+
+    def h(scores):
+        p = np.exp(scores / temperature) / normalizer
+        return p / (p + noise)
+
+    losses = -np.log(h(np.sum(x * pos, axis=1))) - np.sum(np.log(1 - h(x @ neg.T)), axis=1)
+    return float(np.mean(losses))
+
+
+def nce_normalizer(x, positives, negatives, num_items, temperature):
+    """Z = |D| * mean(exp(s / T)) over the batch's positive and negative scores."""
+    x = l2n(x)
+    scores = np.concatenate(
+        [np.sum(x * l2n(positives), axis=1, keepdims=True), x @ l2n(negatives).T], axis=1
+    )
+    return float(num_items * np.mean(np.exp(scores / temperature)))

@@ -6,6 +6,7 @@ from keras_ssl.augmentation.color_jitter import ColorJitter
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
+from keras_ssl.augmentation.jigsaw import Jigsaw
 from keras_ssl.augmentation.presets import simclr_views
 from keras_ssl.augmentation.random_apply import RandomApply
 from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
@@ -15,6 +16,7 @@ from keras_ssl.augmentation.view_augmenter import ViewAugmenter
 __all__ = [
     "ColorJitter",
     "GaussianBlur",
+    "Jigsaw",
     "RandomApply",
     "RandomFlip",
     "RandomGrayscale",

@@ -2,3 +2,4 @@
 
 from keras_ssl.layers.feature_queue import FeatureQueue
 from keras_ssl.layers.mlp import mlp
+from keras_ssl.layers.memory_bank import MemoryBank
