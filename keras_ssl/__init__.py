@@ -12,6 +12,7 @@ from keras_ssl import methods
 from keras_ssl import plots
 from keras_ssl.methods import CLIP
 from keras_ssl.methods import NNCLR
+from keras_ssl.methods import PIRL
 from keras_ssl.methods import SiameseContrastive
 from keras_ssl.methods import SimCLR
 from keras_ssl.methods import SupCon

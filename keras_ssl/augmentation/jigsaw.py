@@ -72,6 +72,12 @@ class Jigsaw(keras.layers.Layer):
         ]
         self.seed_generator = keras.random.SeedGenerator(next(seeds))
 
+    def build(self, input_shape):
+        self.crop.build(input_shape)
+        patch_shape = (None, self.patch_size, self.patch_size, input_shape[-1])
+        for layer in self.patch_pipeline:
+            layer.build(patch_shape)
+
     @property
     def num_patches(self):
         return self.grid * self.grid

@@ -66,9 +66,12 @@ class MemoryBank(keras.layers.Layer):
         """The stored rows at `indices`, float32, without gradient."""
         return ops.take(ops.convert_to_tensor(self.bank.value), ops.cast(indices, "int32"), axis=0)
 
-    def sample(self, num):
-        """`num` row indices drawn uniformly with replacement, int32."""
-        return keras.random.randint((num,), 0, self.num_items, seed=self.sampler, dtype="int32")
+    def sample(self, num, seed=None):
+        """`num` row indices drawn uniformly with replacement, int32, from the
+        bank's sampler (or from a fixed int `seed`, which leaves the sampler's
+        state untouched, e.g. in `evaluate`)."""
+        seed = self.sampler if seed is None else seed
+        return keras.random.randint((num,), 0, self.num_items, seed=seed, dtype="int32")
 
     def update(self, indices, embeddings):
         """Momentum update of the rows at `indices` (every replica's), then

@@ -7,3 +7,4 @@ from keras_ssl.methods.supcon import SupCon
 from keras_ssl.methods.nnclr import NNCLR
 from keras_ssl.methods.clip import CLIP
 from keras_ssl.methods.siamese import SiameseContrastive
+from keras_ssl.methods.pirl import PIRL
