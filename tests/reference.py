@@ -142,3 +142,20 @@ def nce_normalizer(x, positives, negatives, num_items, temperature):
         [np.sum(x * l2n(positives), axis=1, keepdims=True), x @ l2n(negatives).T], axis=1
     )
     return float(num_items * np.mean(np.exp(scores / temperature)))
+
+
+def cpc(predictions, targets, offset):
+    """CPC v2 (Hénaff et al. 2020, appendix pseudocode): every prediction
+    p[b, i, j] is scored against every target of the batch; the positive is
+    targets[b, i + offset, j]; mean cross-entropy."""
+    predictions, targets = np.asarray(predictions, np.float64), np.asarray(targets, np.float64)
+    batch, height, width, dim = targets.shape
+    candidates = targets.reshape(-1, dim)
+    losses = []
+    for b in range(batch):
+        for i in range(height - offset):
+            for j in range(width):
+                logits = candidates @ predictions[b, i, j]
+                positive = (b * height + i + offset) * width + j
+                losses.append(logsumexp(logits) - logits[positive])
+    return float(np.mean(losses))

@@ -17,3 +17,4 @@ from keras_ssl.losses.contrastive_margin import contrastive_margin_loss
 from keras_ssl.losses.contrastive_margin import siamese_energy_loss
 from keras_ssl.losses.pirl_nce import nce_normalizer
 from keras_ssl.losses.pirl_nce import pirl_nce_loss
+from keras_ssl.losses.cpc import cpc_loss
