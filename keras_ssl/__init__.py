@@ -11,6 +11,7 @@ from keras_ssl import losses
 from keras_ssl import methods
 from keras_ssl import plots
 from keras_ssl.methods import CLIP
+from keras_ssl.methods import CPC
 from keras_ssl.methods import NNCLR
 from keras_ssl.methods import PIRL
 from keras_ssl.methods import SiameseContrastive

@@ -8,3 +8,4 @@ from keras_ssl.methods.nnclr import NNCLR
 from keras_ssl.methods.clip import CLIP
 from keras_ssl.methods.siamese import SiameseContrastive
 from keras_ssl.methods.pirl import PIRL
+from keras_ssl.methods.cpc import CPC
