@@ -73,10 +73,8 @@ class Jigsaw(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(next(seeds))
 
     def build(self, input_shape):
-        self.crop.build(input_shape)
-        patch_shape = (None, self.patch_size, self.patch_size, input_shape[-1])
-        for layer in self.patch_pipeline:
-            layer.build(patch_shape)
+        # No weights of its own; the sub-layers build on their first call.
+        pass
 
     @property
     def num_patches(self):
