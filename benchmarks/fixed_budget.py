@@ -68,7 +68,15 @@ METHODS = {
             "covariance_weight": 0.1,
         },
     ),
+    "nnclr": ("NNCLR", {}),
+    "pirl": ("PIRL", {"num_items": 50000}),
+    "cpc": ("CPC", {}),
 }
+# Methods whose backbone also runs on patches (it is built for any size and
+# the method gets the image shape), and methods whose data carries each
+# image's dataset index (`keras_ssl.data.with_index`; no pre-made views).
+ANY_SIZE_BACKBONE = {"pirl", "cpc"}
+INDEXED_DATA = {"pirl"}
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("method", "simclr", list(METHODS), "Method to pretrain.")
@@ -137,10 +145,19 @@ def build_method(name, input_shape):
     """The protocol's `name` method on a fresh small_cnn."""
     class_name, kwargs = METHODS[name]
     method = getattr(keras_ssl, class_name)
-    # Multi-crop methods feed crops of several sizes to one backbone.
+    # Multi-crop methods feed crops of several sizes to one backbone; PIRL and
+    # CPC also run it on patches.
     any_size = (None, None, input_shape[-1])
-    backbone = keras_ssl.backbones.small_cnn(any_size if method.multi_crop else input_shape)
-    return method(backbone, input_shape=input_shape, **kwargs)
+    flexible = method.multi_crop or name in ANY_SIZE_BACKBONE
+    backbone = keras_ssl.backbones.small_cnn(any_size if flexible else input_shape)
+    return method(backbone, input_shape=tuple(input_shape), **kwargs)
+
+
+def ssl_images(name, x):
+    """Unbatched dataset of the method's training inputs."""
+    if name in INDEXED_DATA:
+        return keras_ssl.data.with_index(x)
+    return tf.data.Dataset.from_tensor_slices(x)
 
 
 def step_timings(method, x, y, batch_size, steps, rounds):
@@ -149,18 +166,17 @@ def step_timings(method, x, y, batch_size, steps, rounds):
     ssl = build_method(method, x.shape[1:])
     ssl.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4))
     supervised = supervised_model(x.shape[1:])
-    images = tf.data.Dataset.from_tensor_slices(x[: 8 * batch_size]).batch(
-        batch_size, drop_remainder=True
-    )
-    views = tuple(np.asarray(v) for v in ssl.augmenter(x[:batch_size], training=True))
+    images = ssl_images(method, x[: 8 * batch_size]).batch(batch_size, drop_remainder=True)
     labelled = tf.data.Dataset.from_tensor_slices(
         (x[: 8 * batch_size].astype("float32"), y[: 8 * batch_size])
     ).batch(batch_size, drop_remainder=True)
     variants = {
         "ssl_step_with_augmentation": (ssl, images),
-        "ssl_step_premade_views": (ssl, tf.data.Dataset.from_tensors((views,))),
         "supervised_step": (supervised, labelled),
     }
+    if method not in INDEXED_DATA:
+        views = tuple(np.asarray(v) for v in ssl.augmenter(x[:batch_size], training=True))
+        variants["ssl_step_premade_views"] = (ssl, tf.data.Dataset.from_tensors((views,)))
     times = {name: [] for name in variants}
     for _ in range(rounds):
         for name, (model, dataset) in variants.items():
@@ -197,13 +213,16 @@ def main(argv):
     ratios = {
         "ssl_with_augmentation_over_supervised": timings["ssl_step_with_augmentation"]
         / timings["supervised_step"],
-        "ssl_premade_over_supervised": timings["ssl_step_premade_views"]
-        / timings["supervised_step"],
-        "ssl_premade_over_views_x_supervised": timings["ssl_step_premade_views"]
-        / (timings["num_views"] * timings["supervised_step"]),
-        "augmentation_over_ssl_step": timings["augmentation_only"]
-        / timings["ssl_step_premade_views"],
     }
+    if "ssl_step_premade_views" in timings:
+        ratios.update(
+            ssl_premade_over_supervised=timings["ssl_step_premade_views"]
+            / timings["supervised_step"],
+            ssl_premade_over_views_x_supervised=timings["ssl_step_premade_views"]
+            / (timings["num_views"] * timings["supervised_step"]),
+            augmentation_over_ssl_step=timings["augmentation_only"]
+            / timings["ssl_step_premade_views"],
+        )
     print(json.dumps({"seconds_per_step": timings, "ratios": ratios}, indent=2))
 
     keras.utils.set_random_seed(FLAGS.seed)
@@ -213,7 +232,7 @@ def main(argv):
     schedule = keras.optimizers.schedules.CosineDecay(FLAGS.lr, FLAGS.steps)
     model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4))
     images = (
-        tf.data.Dataset.from_tensor_slices(x_train)
+        ssl_images(FLAGS.method, x_train)
         .shuffle(len(x_train), seed=FLAGS.seed)
         .batch(FLAGS.batch_size, drop_remainder=True)
         .repeat()

@@ -6,6 +6,7 @@ from keras_ssl.augmentation.color_jitter import ColorJitter
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
+from keras_ssl.augmentation.jigsaw import Jigsaw
 from keras_ssl.augmentation.multi_crop import MultiCrop
 from keras_ssl.augmentation.multi_crop import dino_multicrop
 from keras_ssl.augmentation.multi_crop import swav_multicrop
@@ -21,6 +22,7 @@ from keras_ssl.augmentation.view_augmenter import ViewAugmenter
 __all__ = [
     "ColorJitter",
     "GaussianBlur",
+    "Jigsaw",
     "MultiCrop",
     "RandomApply",
     "RandomFlip",

@@ -6,6 +6,7 @@ Any `keras.Model` with that contract is a backbone, including
 
 from keras_ssl.backbones.resnet import resnet18, resnet34, resnet50
 from keras_ssl.backbones.small_cnn import small_cnn
+from keras_ssl.backbones.text_transformer import text_transformer
 from keras_ssl.backbones.vit import vit, vit_small, vit_tiny
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "resnet34",
     "resnet50",
     "small_cnn",
+    "text_transformer",
     "vit",
     "vit_small",
     "vit_tiny",

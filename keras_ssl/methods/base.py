@@ -69,6 +69,9 @@ class SSLModel(keras.Model):
 
     # Smallest batch the method's loss is defined on (negatives need two).
     min_batch_size = 2
+    # Whether the labels `y` feed the loss (SupCon): `fit` then requires them
+    # and `compute_ssl_loss` finds them in `outputs["labels"]`.
+    uses_labels = False
 
     # Multi-crop methods (SwAV, DINO) feed crops of several sizes to one
     # encoder: its input then takes any size, and the constructor tries the
@@ -221,6 +224,8 @@ class SSLModel(keras.Model):
         else:
             outputs = self.forward(self.make_views(x), training=False)
             probe_features = y_pred
+        if self.uses_labels:
+            outputs = dict(outputs, labels=y)
         loss = self.compute_ssl_loss(outputs, training=training)
         if self.probe is not None and y is not None:
             loss = loss + self._probe_loss(probe_features, y)
@@ -247,7 +252,7 @@ class SSLModel(keras.Model):
         return []
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, **kwargs):
-        check_inputs(self, x, y, batch_size, needs_loss=True)
+        self.check_inputs(x, y, batch_size, needs_loss=True)
         self._check_steps_per_execution()
         callbacks = list(callbacks or [])
         for default in self.default_callbacks():
@@ -259,13 +264,18 @@ class SSLModel(keras.Model):
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         if not kwargs.get("_use_cached_eval_dataset"):
-            check_inputs(self, x, y, batch_size, needs_loss=True)
+            self.check_inputs(x, y, batch_size, needs_loss=True)
             self._check_steps_per_execution()
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
-        check_inputs(self, x, None, batch_size, needs_loss=False)
+        self.check_inputs(x, None, batch_size, needs_loss=False)
         return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def check_inputs(self, x, y, batch_size, needs_loss):
+        """Raises `ValueError` on data the method cannot take, before Keras
+        traces anything; methods with other inputs (CLIP) override it."""
+        check_inputs(self, x, y, batch_size, needs_loss=needs_loss)
 
     def _check_steps_per_execution(self):
         steps = getattr(self, "steps_per_execution", 1)

@@ -79,8 +79,13 @@ def check_images(model, images, argument, raw):
 def check_labels(model, labels, argument):
     """Checks labels: only with `num_classes`, rank 1 (or (B, 1)), in range."""
     if labels is None:
+        if model.uses_labels:
+            raise ValueError(
+                f"{type(model).__name__} trains on labels: give `(images, labels)` "
+                f"data (or `x` and `{argument}`). Received no labels."
+            )
         return
-    if model.num_classes is None:
+    if model.num_classes is None and not model.uses_labels:
         raise ValueError(
             f"Labels were given as `{argument}` but the model has no online probe: "
             f"pass `num_classes=` to the constructor to train a linear probe on "
@@ -92,7 +97,7 @@ def check_labels(model, labels, argument):
             f"`{argument}` must be integer class ids of shape (batch,). "
             f"Received: {_describe(labels)}"
         )
-    if isinstance(labels, np.ndarray) and labels.size:
+    if model.num_classes is not None and isinstance(labels, np.ndarray) and labels.size:
         low, high = int(labels.min()), int(labels.max())
         if low < -1 or high >= model.num_classes:
             raise ValueError(

@@ -1,0 +1,149 @@
+"""CLIP on CIFAR-10 images paired with templated captions, then zero-shot
+classification of the test set from text prompts alone.
+
+Each training image is paired with a caption drawn anew every epoch from
+several templates ("a photo of a {class}.", "a blurry photo of a {class}.",
+...). After training, each class is represented by the mean text embedding of
+its prompts under all templates (CLIP's prompt ensembling) and each test image
+is assigned the class whose prompt embedding is closest: no classifier is
+trained on labels.
+
+Runs on the CIFAR-10 sample bundled with keras_ssl by default (4,000 train and
+1,000 test images), so it works offline:
+
+    python examples/clip_cifar10.py
+    python examples/clip_cifar10.py --epochs 2 --max_train 512   # smoke test
+    python examples/clip_cifar10.py --data_dir ../shared/datasets/cifar10
+"""
+
+import os
+import time
+
+from absl import app
+from absl import flags
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import keras_ssl
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data_dir", None, "Image folder with train/<class>/ and test/<class>/.")
+flags.DEFINE_integer("max_per_class", None, "Cap on training images per class (--data_dir).")
+flags.DEFINE_integer("max_train", None, "Use only the first N training images.")
+flags.DEFINE_integer("epochs", 15, "Training epochs.")
+flags.DEFINE_integer("batch_size", 128, "Global batch size (image-caption pairs).")
+flags.DEFINE_float("lr", 2e-3, "Peak AdamW learning rate, cosine decay per step.")
+flags.DEFINE_float("weight_decay", 0.1, "AdamW decoupled weight decay (not on the scale).")
+flags.DEFINE_integer("embed_dim", 128, "Joint embedding width.")
+flags.DEFINE_integer("text_width", 128, "Text Transformer width.")
+flags.DEFINE_integer("text_layers", 2, "Text Transformer blocks.")
+flags.DEFINE_integer("sequence_length", 12, "Caption length in tokens.")
+flags.DEFINE_string("output_dir", "outputs/clip_cifar10", "Where the encoder goes.")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+
+
+def load_data():
+    """`(x_train, y_train), (x_test, y_test), class_names`."""
+    if FLAGS.data_dir:
+        x_train, y_train, classes = keras_ssl.data.load_image_folder(
+            os.path.join(FLAGS.data_dir, "train"), 32, max_per_class=FLAGS.max_per_class,
+            shuffle=True, seed=FLAGS.seed,
+        )
+        x_test, y_test, _ = keras_ssl.data.load_image_folder(
+            os.path.join(FLAGS.data_dir, "test"), 32, class_names=classes
+        )
+        train, test = (x_train, y_train), (x_test, y_test)
+    else:
+        train, test = keras_ssl.data.load_sample()
+        classes = keras_ssl.data.CIFAR10_CLASSES
+    if FLAGS.max_train:
+        train = tuple(a[: FLAGS.max_train] for a in train)
+    return train, test, list(classes)
+
+
+def prompt_tokens(tokenizer, class_names):
+    """int32 `(classes, templates, L)`: every template filled with every class."""
+    templates = keras_ssl.data.CAPTION_TEMPLATES
+    prompts = [[t.format(name) for t in templates] for name in class_names]
+    tokens = tokenizer(np.array(prompts).reshape(-1))
+    return np.asarray(tokens, "int32").reshape(len(class_names), len(templates), -1)
+
+
+def pairs_dataset(x, y, table):
+    """`{"images", "tokens"}` batches; each image's caption template is drawn
+    anew every epoch."""
+    table = tf.constant(table)
+
+    def pair(images, labels):
+        template = tf.random.uniform(tf.shape(labels), 0, table.shape[1], tf.int32)
+        tokens = tf.gather_nd(table, tf.stack([labels, template], axis=1))
+        return {"images": images, "tokens": tokens}
+
+    return (
+        tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
+        .shuffle(len(x), seed=FLAGS.seed)
+        .batch(FLAGS.batch_size, drop_remainder=True)
+        .map(pair, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def zero_shot_accuracy(model, table, x, y, batch_size=500):
+    """Top-1 accuracy of the nearest class prompt embedding (mean over
+    templates, re-normalized) for each image."""
+    classes, templates, length = table.shape
+    text = np.asarray(model.encode_text(table.reshape(-1, length)))
+    text = text.reshape(classes, templates, -1).mean(axis=1)
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    predictions = []
+    for start in range(0, len(x), batch_size):
+        images = np.asarray(model.encode_images(x[start : start + batch_size]))
+        predictions.append(np.argmax(images @ text.T, axis=1))
+    return float(np.mean(np.concatenate(predictions) == y))
+
+
+def main(argv):
+    del argv
+    keras.utils.set_random_seed(FLAGS.seed)
+    (x_train, y_train), (x_test, y_test), classes = load_data()
+    print(f"Data: {len(x_train)} train / {len(x_test)} test images, classes {classes}")
+
+    captions = [t.format(c) for c in classes for t in keras_ssl.data.CAPTION_TEMPLATES]
+    tokenizer = keras_ssl.data.caption_tokenizer(captions, FLAGS.sequence_length)
+    table = prompt_tokens(tokenizer, classes)
+    text_encoder = keras_ssl.backbones.text_transformer(
+        tokenizer.vocabulary_size(), FLAGS.sequence_length, width=FLAGS.text_width,
+        num_layers=FLAGS.text_layers, num_heads=4,
+    )
+    model = keras_ssl.CLIP(
+        keras_ssl.backbones.small_cnn(x_train.shape[1:]), text_encoder,
+        embed_dim=FLAGS.embed_dim,
+    )
+    steps = FLAGS.epochs * (len(x_train) // FLAGS.batch_size)
+    optimizer = keras.optimizers.AdamW(
+        keras.optimizers.schedules.CosineDecay(FLAGS.lr, max(steps, 1)),
+        weight_decay=FLAGS.weight_decay,
+    )
+    optimizer.exclude_from_weight_decay(var_names=["logit_scale"])
+    model.compile(optimizer=optimizer)
+    before = zero_shot_accuracy(model, table, x_test, y_test)
+    print(f"Zero-shot accuracy before training: {before:.4f} (chance {1 / len(classes):.2f})")
+
+    start = time.perf_counter()
+    model.fit(pairs_dataset(x_train, y_train, table), epochs=FLAGS.epochs, verbose=2)
+    seconds = time.perf_counter() - start
+    print(f"Training: {seconds:.0f} s, {steps * FLAGS.batch_size / seconds:.0f} pairs/s, "
+          f"logit scale {float(np.exp(model.logit_scale)):.1f}")
+
+    accuracy = zero_shot_accuracy(model, table, x_test, y_test)
+    print(f"Zero-shot accuracy on {len(x_test)} test images: {accuracy:.4f} "
+          f"(chance {1 / len(classes):.2f})")
+    encoder_dir = os.path.join(FLAGS.output_dir, "image_encoder")
+    model.export_encoder(encoder_dir)
+    print(f"Image encoder exported to {encoder_dir} (reload: keras_ssl.load_encoder)")
+
+
+if __name__ == "__main__":
+    app.run(main)

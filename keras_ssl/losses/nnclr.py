@@ -1,0 +1,60 @@
+"""NNCLR's loss (Dwibedi et al. 2021, "With a Little Help from My Friends:
+Nearest-Neighbor Contrastive Learning of Visual Representations",
+https://arxiv.org/abs/2104.14548)."""
+
+from keras import ops
+
+from keras_ssl.losses.info_nce import check_temperature
+from keras_ssl.losses.info_nce import info_nce_loss
+from keras_ssl.losses.info_nce import l2_normalize
+
+
+def nearest_neighbours(queries, support_set):
+    """The row of `support_set` closest (cosine) to each query, no gradient.
+
+    Args:
+        queries: `(N, d)` embeddings.
+        support_set: `(M, d)` candidates, e.g. `FeatureQueue.keys`.
+
+    Returns:
+        `(N, d)` float32 l2-normalized support rows, under `stop_gradient`.
+    """
+    queries = l2_normalize(ops.stop_gradient(queries))
+    support_set = l2_normalize(ops.stop_gradient(support_set))
+    index = ops.argmax(ops.matmul(queries, ops.transpose(support_set)), axis=1)
+    return ops.take(support_set, index, axis=0)
+
+
+def nnclr_loss(z1, z2, p1, p2, support_set, temperature=0.1):
+    """Per-sample NNCLR loss: nearest neighbours of the projections as positives.
+
+    `nn_v = S[argmax(l2n(z_v) S^T)]` (no gradient) replaces view `v`'s
+    projection, and is contrasted with the other view's predictions over the
+    batch: `L = (CE(nn1 p2^T / T, arange) + CE(nn2 p1^T / T, arange)) / 2`
+    with cosine similarities. The predictions are gathered across replicas
+    (with gradient) and each local row's positive sits at global row
+    `replica_id * N + i` (`info_nce_loss`'s in-batch form). When the support
+    set holds the projections themselves, this is two-view InfoNCE between
+    `z` and `p`.
+
+    Args:
+        z1, z2: `(N, d)` projections of the two views (their neighbours are
+            looked up; no gradient flows through them).
+        p1, p2: `(N, d)` predictions of the two views.
+        support_set: `(M, d)` support set `S` (past projections).
+        temperature: `T > 0`. Default 0.1 (paper, METHODS.md 20).
+
+    Returns:
+        `(N,)` float32 per-sample losses, the mean of the two directions.
+
+    Example:
+    >>> loss = ops.mean(nnclr_loss(z1, z2, p1, p2, model.queue.keys))
+    """
+    check_temperature(temperature)
+    nn1 = nearest_neighbours(z1, support_set)
+    nn2 = nearest_neighbours(z2, support_set)
+    return (
+        info_nce_loss(nn1, p2, temperature=temperature)
+        + info_nce_loss(nn2, p1, temperature=temperature)
+    ) / 2
+

@@ -1,0 +1,220 @@
+"""CLIP (Radford et al. 2021, "Learning Transferable Visual Models From Natural
+Language Supervision", https://arxiv.org/abs/2103.00020)."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import losses
+from keras_ssl.methods import input_checks
+from keras_ssl.methods.base import SSLModel
+
+# METHODS.md section 15: t starts at ln(1 / 0.07) and is clamped to [0, ln 100].
+INITIAL_LOGIT_SCALE = math.log(1 / 0.07)
+MAX_LOGIT_SCALE = math.log(100.0)
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class ClipValue(keras.constraints.Constraint):
+    """Clamps a weight to `[min_value, max_value]` after each optimizer step."""
+
+    def __init__(self, min_value, max_value):
+        self.min_value = min_value
+        self.max_value = max_value
+
+    def __call__(self, w):
+        return ops.clip(w, self.min_value, self.max_value)
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value}
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class CLIP(SSLModel):
+    """CLIP: contrastive image-text pre-training with a learnable logit scale.
+
+    `x` is a dict `{"images": (B, H, W, C) in [0, 255], "tokens": int (B, L)}`
+    of matching pairs. Images go through the augmenter (one random square
+    crop), `encoder` and a linear projection without bias; tokens through
+    `text_encoder` and another linear projection; both are l2-normalized and
+    `losses.clip_loss` scores every image against every caption of the
+    (gathered) batch with logits `exp(t) I T^T`. The scalar `t`
+    (`logit_scale`) is trainable, starts at `ln(1 / 0.07)` and is clamped to
+    `[0, ln 100]` after each optimizer step by its constraint (the paper's
+    clamp on the parameter). Exclude it from weight decay as the paper does:
+    `optimizer.exclude_from_weight_decay(var_names=["logit_scale"])`.
+
+    Defaults follow METHODS.md section 15: linear projections only,
+    `embed_dim` 512 (ViT-B/32); augmentation a random square crop (area
+    0.5-1) resized to the image size, CLIP's only augmentation.
+
+    Args:
+        image_encoder: the image backbone, a `keras.Model` from images to
+            `(B, D)` (the `backbone` of `SSLModel`).
+        text_encoder: a `keras.Model` from int token ids `(B, L)` to
+            `(B, D_text)`, e.g. `backbones.text_transformer`.
+        embed_dim: width of the joint embedding space.
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
+
+    Example:
+    >>> model = keras_ssl.CLIP(
+    ...     keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar"),
+    ...     keras_ssl.backbones.text_transformer(vocab, 16),
+    ...     embed_dim=256,
+    ... )
+    >>> model.compile(optimizer=keras.optimizers.AdamW(5e-4, weight_decay=0.2))
+    >>> model.fit({"images": x, "tokens": tokens}, epochs=20, batch_size=256)
+    >>> scores = model.encode_images(x) @ ops.transpose(model.encode_text(prompts))
+    """
+
+    def __init__(self, image_encoder, text_encoder, embed_dim=512, **kwargs):
+        super().__init__(image_encoder, **kwargs)
+        if not isinstance(embed_dim, int) or embed_dim <= 0:
+            raise ValueError(f"`embed_dim` must be a positive int. Received: {embed_dim!r}")
+        if len(text_encoder.input_shape) != 2 or len(text_encoder.output_shape) != 2:
+            raise ValueError(
+                "`text_encoder` must map token ids (B, L) to features (B, D). "
+                f"Received input_shape={text_encoder.input_shape}, "
+                f"output_shape={text_encoder.output_shape}."
+            )
+        self.text_encoder = text_encoder
+        self.embed_dim = embed_dim
+        self.image_projection = keras.Sequential(
+            [keras.Input((self.feature_dim,)), keras.layers.Dense(embed_dim, use_bias=False)],
+            name="image_projection",
+        )
+        self.text_projection = keras.Sequential(
+            [
+                keras.Input((text_encoder.output_shape[-1],)),
+                keras.layers.Dense(embed_dim, use_bias=False),
+            ],
+            name="text_projection",
+        )
+        self.logit_scale = self.add_weight(
+            shape=(),
+            dtype="float32",
+            initializer=keras.initializers.Constant(INITIAL_LOGIT_SCALE),
+            constraint=ClipValue(0.0, MAX_LOGIT_SCALE),
+            name="logit_scale",
+        )
+        self.built = True
+
+    @property
+    def image_encoder(self):
+        """The image backbone (same object as `backbone`)."""
+        return self.backbone
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                "CLIP's default augmentation needs the image size: pass "
+                "`input_shape=(H, W, C)` or `augmenter=`."
+            )
+        crop = augmentation.RandomResizedCrop(
+            image_size, image_size, scale=(0.5, 1.0), ratio=(1.0, 1.0)
+        )
+        return augmentation.ViewAugmenter([[crop]])
+
+    # ------------------------------------------------------------ embeddings
+    def encode_images(self, images, training=False):
+        """Unit-norm joint-space embeddings `(B, embed_dim)` of raw images."""
+        features = self.encoder(ops.cast(images, "float32"), training=training)
+        return losses.l2_normalize(self.image_projection(features, training=training))
+
+    def encode_text(self, tokens, training=False):
+        """Unit-norm joint-space embeddings `(B, embed_dim)` of token ids."""
+        features = self.text_encoder(tokens, training=training)
+        return losses.l2_normalize(self.text_projection(features, training=training))
+
+    # ---------------------------------------------------------------- the step
+    def make_views(self, x):
+        """`(image_view, tokens)`: one augmented view of the images."""
+        self._check_pairs(x)
+        (view,) = self.augmenter(x["images"], training=True)
+        return view, x["tokens"]
+
+    def forward(self, views, training):
+        images, tokens = views
+        features = self.encoder(images, training=training)
+        image_embeddings = self.image_projection(features, training=training)
+        text_features = self.text_encoder(tokens, training=training)
+        return {
+            "features": (features,),
+            "image_embeddings": image_embeddings,
+            "text_embeddings": self.text_projection(text_features, training=training),
+        }
+
+    def compute_ssl_loss(self, outputs, training):
+        logit_scale = ops.exp(ops.cast(self.logit_scale, "float32"))
+        return ops.mean(
+            losses.clip_loss(
+                outputs["image_embeddings"], outputs["text_embeddings"], logit_scale
+            )
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            return self.forward(self.make_views(inputs), training=True)
+        if isinstance(inputs, dict):
+            inputs = inputs["images"]
+        return self.encoder(inputs, training=False)
+
+    # ------------------------------------------------------------- checking
+    @staticmethod
+    def _check_pairs(x):
+        if not isinstance(x, dict) or set(x) != {"images", "tokens"}:
+            keys = sorted(x) if isinstance(x, dict) else type(x).__name__
+            raise ValueError(
+                "CLIP trains on dicts {'images': (B, H, W, C), 'tokens': int "
+                f"(B, L)}} of matching pairs. Received: {keys}"
+            )
+
+    def check_inputs(self, x, y, batch_size, needs_loss):
+        if not needs_loss:
+            return super().check_inputs(x, y, batch_size, needs_loss)
+        if hasattr(x, "element_spec"):
+            spec = x.element_spec
+            if isinstance(spec, tuple):
+                spec, y = spec[0], (spec[1] if len(spec) > 1 else None)
+            x, batch = spec, None
+        else:
+            self._check_pairs(x)
+            n = x["images"].shape[0]
+            batch = min(batch_size or 32, n)
+        self._check_pairs(x)
+        input_checks.check_images(self, x["images"], "x['images']", raw=True)
+        tokens = x["tokens"]
+        dtype = getattr(tokens.dtype, "name", str(tokens.dtype))
+        if len(tokens.shape) != 2 or "int" not in dtype:
+            raise ValueError(
+                "`x['tokens']` must be integer token ids of shape (B, L). "
+                f"Received: shape={tuple(tokens.shape)}, dtype={dtype}"
+            )
+        images_batch, tokens_batch = x["images"].shape[0], tokens.shape[0]
+        if None not in (images_batch, tokens_batch) and images_batch != tokens_batch:
+            raise ValueError(
+                f"`x['images']` holds {images_batch} images but `x['tokens']` "
+                f"{tokens_batch} captions; they must be pairs."
+            )
+        input_checks.check_batch(self, batch or images_batch, "x")
+        input_checks.check_labels(self, y, "y")
+
+    # ---------------------------------------------------------- serialization
+    def get_config(self):
+        config = super().get_config()
+        config["image_encoder"] = config.pop("backbone")
+        config.update(
+            text_encoder=keras.saving.serialize_keras_object(self.text_encoder),
+            embed_dim=self.embed_dim,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("image_encoder", "text_encoder"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return super().from_config(config)

@@ -1,0 +1,119 @@
+"""NNCLR (Dwibedi et al. 2021, "With a Little Help from My Friends:
+Nearest-Neighbor Contrastive Learning of Visual Representations",
+https://arxiv.org/abs/2104.14548)."""
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl.methods.base import SSLModel
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class NNCLR(SSLModel):
+    """NNCLR: the nearest neighbour of a view in a support set of past
+    projections is the positive of the other view's prediction.
+
+    Each view goes through the encoder and projector on its own (BatchNorm per
+    view); `z_v = projector(f(x_v))`, `p_v = predictor(z_v)`. The support set
+    is a `layers.FeatureQueue` at `model.queue`; the loss is
+    `losses.nnclr_loss(z1, z2, p1, p2, queue.keys)`, with the predictions of
+    every replica gathered. After the loss the (gathered) `z1` enter the
+    queue, in training only.
+
+    Defaults follow METHODS.md section 20 (solo-learn's heads; the paper's
+    sizes are unconfirmed): projector Linear -> BN -> ReLU twice (2048) then
+    Linear(-> 256) -> BN; predictor Linear(256 -> 4096) -> BN -> ReLU ->
+    Linear(4096 -> 256); temperature 0.1 (paper); support set 98 304
+    (paper) or 65 536 for images of at most 64 px (solo-learn CIFAR);
+    augmentation `byol_views(size)` (the BYOL asymmetric recipe the paper
+    uses).
+
+    Args:
+        backbone: a `keras.Model` from images to `(B, D)` features.
+        projection_dims: widths of the projector layers, the last one the
+            embedding width `d`.
+        prediction_dims: widths of the predictor layers, the last one `d`.
+        queue_size: rows of the support set, at least the global batch.
+        temperature: `T > 0` of the loss.
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
+
+    Example:
+    >>> backbone = keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar")
+    >>> model = keras_ssl.NNCLR(backbone)
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.06, momentum=0.9))
+    >>> model.fit(images, epochs=200, batch_size=512)
+    """
+
+    def __init__(
+        self,
+        backbone,
+        projection_dims=(2048, 2048, 256),
+        prediction_dims=(4096, 256),
+        queue_size=None,
+        temperature=0.1,
+        **kwargs,
+    ):
+        super().__init__(backbone, **kwargs)
+        losses.check_temperature(temperature)
+        self.temperature = float(temperature)
+        self.projection_dims = tuple(int(d) for d in projection_dims)
+        self.prediction_dims = tuple(int(d) for d in prediction_dims)
+        if self.prediction_dims[-1] != self.projection_dims[-1]:
+            raise ValueError(
+                "The predictor must end at the projection width: "
+                f"prediction_dims[-1]={self.prediction_dims[-1]}, "
+                f"projection_dims[-1]={self.projection_dims[-1]}."
+            )
+        if queue_size is None:
+            queue_size = 65536 if self.small_images else 98304
+        self.queue_size = queue_size
+        self.projector = layers.mlp(
+            self.feature_dim, self.projection_dims, last_bn=True, name="projector"
+        )
+        self.predictor = layers.mlp(
+            self.projection_dims[-1], self.prediction_dims, name="predictor"
+        )
+        self.queue = layers.FeatureQueue(queue_size, self.projection_dims[-1], name="queue")
+        self.built = True
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                "NNCLR's default augmentation needs the view size: pass "
+                "`input_shape=(H, W, C)` or `augmenter=`."
+            )
+        return augmentation.byol_views(image_size)
+
+    def forward(self, views, training):
+        features = tuple(self.encoder(v, training=training) for v in views)
+        projections = tuple(self.projector(f, training=training) for f in features)
+        predictions = tuple(self.predictor(z, training=training) for z in projections)
+        return {
+            "features": features,
+            "projections": projections,
+            "predictions": predictions,
+        }
+
+    def compute_ssl_loss(self, outputs, training):
+        z1, z2 = outputs["projections"]
+        p1, p2 = outputs["predictions"]
+        loss = ops.mean(
+            losses.nnclr_loss(z1, z2, p1, p2, self.queue.keys.value, self.temperature)
+        )
+        if training:
+            self.queue.enqueue(ops.cast(z1, "float32"))
+        return loss
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            projection_dims=self.projection_dims,
+            prediction_dims=self.prediction_dims,
+            queue_size=self.queue_size,
+            temperature=self.temperature,
+        )
+        return config

@@ -1,0 +1,259 @@
+"""PIRL (Misra and van der Maaten 2019, "Self-Supervised Learning of
+Pretext-Invariant Representations", https://arxiv.org/abs/1912.01991)."""
+
+import keras
+from keras import ops
+
+from keras_ssl import augmentation
+from keras_ssl import distribute
+from keras_ssl import layers
+from keras_ssl import losses
+from keras_ssl.methods import input_checks
+from keras_ssl.methods.base import SSLModel
+
+_NEEDS_INDEX = (
+    "PIRL's memory bank needs each image's dataset index: give dicts "
+    "{'images': (B, H, W, C), 'index': int (B,)}, e.g. "
+    "`keras_ssl.data.with_index(x).shuffle(n).batch(256)`."
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_ssl")
+class PIRL(SSLModel):
+    """PIRL: an image and its shuffled jigsaw patches must match the image's
+    memory-bank entry.
+
+    The augmenter makes two views of each image: an augmented image and
+    `augmentation.Jigsaw` patches. The backbone is shared: image branch
+    `f(v) = l2n(Linear(pool(v)))`; jigsaw branch: each patch ->
+    backbone -> Linear (shared), the patch vectors concatenated in their
+    shuffled order -> Linear -> l2n = `g(v_jigsaw)`. A `layers.MemoryBank`
+    at `model.memory_bank` holds one row `m_I` per dataset item; the loss is
+    `lambda L(m_I, g(v_jigsaw)) + (1 - lambda) L(m_I, f(v))` with `L` the NCE
+    loss (`losses.pirl_nce_loss`) against `num_negatives` rows drawn
+    uniformly from the bank (shared by the batch), its constant `Z` estimated
+    on the first batch and stored (`nce_normalizer`, saved with the model).
+    After the loss the rows of the batch move towards `f(v)`
+    (`m_I <- l2n(0.5 m_I + 0.5 f(v))`), in training only.
+
+    The data must carry each image's dataset index: `x` is a dict
+    `{"images": ..., "index": ...}` from `keras_ssl.data.with_index`.
+
+    Defaults follow METHODS.md section 13: embeddings 128; temperature 0.07;
+    lambda 0.5; NCE (`loss="info_nce"` gives VISSL's cross-entropy option);
+    negatives 32 000 (paper) or 4096 for images of at most 64 px (library
+    choice); image view crop (0.08, 1), flip, jitter (0.4, 0.4, 0.4, 0.2)
+    with probability 0.8, grayscale 0.2; jigsaw (0.6, 1) crop to 255 px,
+    85 px cells, 64 px patches, or 96 / 32 / 24 px at most 64 px. The
+    backbone must take the patch size too: `small_cnn((None, None, 3))` with
+    `input_shape=(32, 32, 3)`.
+
+    Args:
+        backbone: a `keras.Model` from images to `(B, D)` features, taking
+            both the image and the patch size.
+        num_items: the number of dataset items (memory-bank rows).
+        embedding_dim: width of `f`, `g` and the bank.
+        num_negatives: bank rows drawn per step.
+        temperature: `T > 0`.
+        jigsaw_weight: lambda, the weight of the jigsaw term in [0, 1].
+        loss: `"nce"` (paper) or `"info_nce"`.
+        **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
+            `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
+
+    Example:
+    >>> backbone = keras_ssl.backbones.resnet18((None, None, 3), stem="cifar")
+    >>> model = keras_ssl.PIRL(backbone, num_items=50000, input_shape=(32, 32, 3))
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.12, momentum=0.9))
+    >>> model.fit(keras_ssl.data.with_index(x).shuffle(50000).batch(256), epochs=200)
+    """
+
+    def __init__(
+        self,
+        backbone,
+        num_items,
+        embedding_dim=128,
+        num_negatives=None,
+        temperature=0.07,
+        jigsaw_weight=0.5,
+        loss="nce",
+        **kwargs,
+    ):
+        super().__init__(backbone, **kwargs)
+        losses.check_temperature(temperature)
+        if loss not in ("nce", "info_nce"):
+            raise ValueError(f"`loss` must be 'nce' or 'info_nce'. Received: loss={loss!r}")
+        if not 0.0 <= jigsaw_weight <= 1.0:
+            raise ValueError(
+                f"`jigsaw_weight` must be in [0, 1]. Received: jigsaw_weight={jigsaw_weight}"
+            )
+        if num_negatives is None:
+            num_negatives = 4096 if self.small_images else 32000
+        if not isinstance(num_negatives, int) or num_negatives <= 0:
+            raise ValueError(
+                f"`num_negatives` must be a positive int. Received: {num_negatives!r}"
+            )
+        self.num_items = num_items
+        self.embedding_dim = embedding_dim
+        self.num_negatives = num_negatives
+        self.temperature = float(temperature)
+        self.jigsaw_weight = float(jigsaw_weight)
+        self.loss = loss
+        self.patch_encoder = self._build_patch_encoder()
+        self.projector = self._linear(self.feature_dim, "projector")
+        self.patch_projector = self._linear(self.feature_dim, "patch_projector")
+        self.jigsaw_head = self._linear(
+            self.jigsaw.num_patches * embedding_dim, "jigsaw_head"
+        )
+        self.memory_bank = layers.MemoryBank(num_items, embedding_dim, name="memory_bank")
+        self.normalizer = self.add_weight(
+            shape=(),
+            dtype="float32",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="nce_normalizer",
+        )
+        self.built = True
+
+    def _linear(self, input_dim, name):
+        return keras.Sequential(
+            [keras.Input((input_dim,)), keras.layers.Dense(self.embedding_dim)], name=name
+        )
+
+    @property
+    def jigsaw(self):
+        """The augmenter's `Jigsaw` layer (its second view)."""
+        found = [
+            layer
+            for layer in self.augmenter.pipelines[-1]
+            if isinstance(layer, augmentation.Jigsaw)
+        ]
+        if self.augmenter.num_views != 2 or not found:
+            raise ValueError(
+                "PIRL's augmenter must make 2 views, the second ending in an "
+                "`augmentation.Jigsaw` layer."
+            )
+        return found[-1]
+
+    def _build_patch_encoder(self):
+        size = self.jigsaw.patch_size
+        shape = (size, size, self.image_shape[-1])
+        try:
+            encoder = self._build_encoder(self.backbone, shape, self.preprocessing)
+        except Exception as error:
+            raise ValueError(
+                f"PIRL runs the backbone on {size}x{size} jigsaw patches, which "
+                f"this backbone does not take ({error}). Build it with "
+                "input_shape=(None, None, 3) and pass `input_shape=` to PIRL."
+            ) from error
+        encoder.name = "patch_encoder"
+        return encoder
+
+    def default_augmenter(self, image_size):
+        if image_size is None:
+            raise ValueError(
+                "PIRL's default augmentation needs the image size: pass "
+                "`input_shape=(H, W, C)` or `augmenter=`."
+            )
+        small = image_size <= 64
+        image = [
+            augmentation.RandomResizedCrop(image_size, image_size, scale=(0.08, 1.0)),
+            keras.layers.RandomFlip("horizontal", dtype="float32"),
+            augmentation.RandomApply(augmentation.ColorJitter(0.4, 0.4, 0.4, 0.2), 0.8),
+            augmentation.RandomGrayscale(0.2),
+        ]
+        jigsaw = augmentation.Jigsaw(24, 32) if small else augmentation.Jigsaw(64, 85)
+        return augmentation.ViewAugmenter([image, [jigsaw]])
+
+    # ---------------------------------------------------------------- the step
+    def make_views(self, x):
+        """`(image_view, patches, index)`."""
+        if not isinstance(x, dict) or set(x) != {"images", "index"}:
+            raise ValueError(_NEEDS_INDEX)
+        image, patches = self.augmenter(x["images"], training=True)
+        return image, patches, x["index"]
+
+    def forward(self, views, training):
+        image, patches, index = views
+        features = self.encoder(image, training=training)
+        f = losses.l2_normalize(self.projector(features, training=training))
+        num_patches, size = patches.shape[1], patches.shape[2]
+        flat = ops.reshape(patches, (-1, size, size, patches.shape[-1]))
+        patch_embeddings = self.patch_projector(
+            self.patch_encoder(flat, training=training), training=training
+        )
+        concatenated = ops.reshape(patch_embeddings, (-1, num_patches * self.embedding_dim))
+        g = losses.l2_normalize(self.jigsaw_head(concatenated, training=training))
+        return {
+            "features": (features,),
+            "image_embeddings": f,
+            "jigsaw_embeddings": g,
+            "index": index,
+        }
+
+    def compute_ssl_loss(self, outputs, training):
+        f, g, index = outputs["image_embeddings"], outputs["jigsaw_embeddings"], outputs["index"]
+        bank = self.memory_bank
+        positives = bank.gather(index)
+        negatives = bank.gather(bank.sample(self.num_negatives, seed=None if training else 0))
+        if self.loss == "nce":
+            estimate = distribute.all_mean(
+                losses.nce_normalizer(f, positives, negatives, self.num_items, self.temperature)
+            )
+            normalizer = ops.where(self.normalizer > 0, self.normalizer, estimate)
+
+            def term(x):
+                return losses.pirl_nce_loss(
+                    x, positives, negatives, self.num_items, normalizer, self.temperature
+                )
+
+        else:
+
+            def term(x):
+                return losses.info_nce_loss(x, positives, negatives, self.temperature)
+
+        loss = self.jigsaw_weight * ops.mean(term(g)) + (1.0 - self.jigsaw_weight) * ops.mean(
+            term(f)
+        )
+        if training:
+            if self.loss == "nce":
+                self.normalizer.assign(normalizer)
+            bank.update(index, f)
+        return loss
+
+    def call(self, inputs, training=False):
+        if training:
+            return self.forward(self.make_views(inputs), training=True)
+        if isinstance(inputs, dict):
+            inputs = inputs["images"]
+        return super().call(inputs, training=False)
+
+    def check_inputs(self, x, y, batch_size, needs_loss):
+        if not needs_loss:
+            return super().check_inputs(x, y, batch_size, needs_loss)
+        spec = getattr(x, "element_spec", None)
+        if spec is not None:
+            x, y = (spec[0], spec[1] if len(spec) > 1 else None) if isinstance(spec, tuple) else (spec, None)
+        if not isinstance(x, dict) or set(x) != {"images", "index"}:
+            raise ValueError(_NEEDS_INDEX)
+        input_checks.check_images(self, x["images"], "x['images']", raw=True)
+        index = x["index"]
+        dtype = getattr(index.dtype, "name", str(index.dtype))
+        if len(index.shape) != 1 or "int" not in dtype:
+            raise ValueError(
+                "`x['index']` must be integer dataset indices of shape (B,). "
+                f"Received: shape={tuple(index.shape)}, dtype={dtype}"
+            )
+        input_checks.check_labels(self, y, "y")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_items=self.num_items,
+            embedding_dim=self.embedding_dim,
+            num_negatives=self.num_negatives,
+            temperature=self.temperature,
+            jigsaw_weight=self.jigsaw_weight,
+            loss=self.loss,
+        )
+        return config
