@@ -93,7 +93,7 @@ class SSLModel(keras.Model):
         self.backbone = backbone
         self.encoder = self._build_encoder(backbone, self.image_shape, preprocessing)
         self.feature_dim = int(self.encoder.output_shape[-1])
-        self.augmenter = augmenter or self.default_augmenter(self.image_size)
+        self.augmenter = augmenter or self._default_augmenter()
         if self.multi_crop:
             check_crop_sizes(self.encoder, self.augmenter.output_sizes)
         if num_classes is not None and int(num_classes) < 2:
@@ -180,8 +180,17 @@ class SSLModel(keras.Model):
             mean=mean, variance=[s**2 for s in std], name="normalize"
         )
 
+    def _default_augmenter(self):
+        if self.image_size is None:
+            raise ValueError(
+                f"{type(self).__name__}'s default augmentation needs the view "
+                "size: pass `input_shape=(H, W, C)` or `augmenter=`."
+            )
+        return self.default_augmenter(self.image_size)
+
     def default_augmenter(self, image_size):
-        """The method's paper recipe (`ViewAugmenter`) for views of this size."""
+        """The method's paper recipe (`ViewAugmenter`) for views of this size
+        (an int; `SSLModel` asks for `input_shape=` when it is unknown)."""
         raise ValueError(
             f"{type(self).__name__} has no default augmenter: pass `augmenter=`."
         )

@@ -108,11 +108,6 @@ class CLIP(SSLModel):
         return self.backbone
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "CLIP's default augmentation needs the image size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         crop = augmentation.RandomResizedCrop(
             image_size, image_size, scale=(0.5, 1.0), ratio=(1.0, 1.0)
         )

@@ -147,11 +147,6 @@ class DINO(MomentumModel):
         self.built = True
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "DINO's default augmentation needs the image size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         return augmentation.dino_multicrop(image_size)
 
     def default_callbacks(self):

@@ -165,11 +165,6 @@ class MoCo(MomentumModel):
         return layer.__class__.from_config(layer.get_config())
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "MoCo's default augmentation needs the view size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         if self.version == 1:
             return augmentation.moco_v1_views(image_size)
         if self.version == 2:

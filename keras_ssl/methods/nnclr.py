@@ -81,11 +81,6 @@ class NNCLR(SSLModel):
         self.built = True
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "NNCLR's default augmentation needs the view size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         return augmentation.byol_views(image_size)
 
     def forward(self, views, training):

@@ -150,11 +150,6 @@ class PIRL(SSLModel):
         return encoder
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "PIRL's default augmentation needs the image size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         small = image_size <= 64
         image = [
             augmentation.RandomResizedCrop(image_size, image_size, scale=(0.08, 1.0)),

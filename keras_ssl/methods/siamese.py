@@ -78,11 +78,6 @@ class SiameseContrastive(SSLModel):
         self.built = True
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "SiameseContrastive's default augmentation needs the view size: "
-                "pass `input_shape=(H, W, C)` or `augmenter=`."
-            )
         return augmentation.simclr_views(image_size)
 
     def embed(self, images, training=False):

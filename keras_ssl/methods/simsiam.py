@@ -98,11 +98,6 @@ class SimSiam(SSLModel):
         self.built = True
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "SimSiam's default augmentation needs the view size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         return augmentation.moco_v2_views(image_size)
 
     def forward(self, views, training):

@@ -67,11 +67,6 @@ class SupCon(SSLModel):
         self.built = True
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "SupCon's default augmentation needs the view size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         return augmentation.simclr_views(image_size)
 
     def forward(self, views, training):

@@ -144,11 +144,6 @@ class SwAV(SSLModel):
         self.built = True
 
     def default_augmenter(self, image_size):
-        if image_size is None:
-            raise ValueError(
-                "SwAV's default augmentation needs the global crop size: pass "
-                "`input_shape=(H, W, C)` or `augmenter=`."
-            )
         return augmentation.swav_multicrop(image_size)
 
     def default_callbacks(self):

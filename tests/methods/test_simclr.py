@@ -205,3 +205,10 @@ def test_steps_per_execution_gives_the_same_state(images):
         states.append([np.asarray(w) for w in model.weights])
     for a, b in zip(*states):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_backbone_of_any_size_needs_input_shape_for_the_default_augmenter():
+    backbone = keras_ssl.backbones.small_cnn((None, None, 3))
+    with pytest.raises(ValueError, match="needs the view size"):
+        keras_ssl.SimCLR(backbone)
+    assert keras_ssl.SimCLR(backbone, input_shape=(32, 32, 3)).num_views == 2
