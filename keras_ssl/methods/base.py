@@ -206,6 +206,14 @@ class SSLModel(keras.Model):
             return tuple(ops.cast(view, "float32") for view in x)
         return tuple(self.augmenter(x, training=True))
 
+    def project_views(self, views, training):
+        """`encoder` and `projector` on each view as its own batch (BatchNorm
+        statistics per view, METHODS.md section 3): a dict with per-view
+        `"features"` and `"projections"`."""
+        features = tuple(self.encoder(view, training=training) for view in views)
+        projections = tuple(self.projector(f, training=training) for f in features)
+        return {"features": features, "projections": projections}
+
     def forward(self, views, training):
         """Runs the online branch on the views; returns a dict with at least
         `"features"`, a tuple of per-view backbone features."""

@@ -101,14 +101,11 @@ class SimSiam(SSLModel):
         return augmentation.moco_v2_views(image_size)
 
     def forward(self, views, training):
-        features = tuple(self.encoder(view, training=training) for view in views)
-        projections = tuple(self.projector(f, training=training) for f in features)
-        predictions = tuple(self._predict(z, training) for z in projections)
-        return {
-            "features": features,
-            "projections": projections,
-            "predictions": predictions,
-        }
+        outputs = self.project_views(views, training)
+        outputs["predictions"] = tuple(
+            self._predict(z, training) for z in outputs["projections"]
+        )
+        return outputs
 
     def _predict(self, z, training):
         p = self.predictor(z, training=training)

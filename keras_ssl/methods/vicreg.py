@@ -84,9 +84,7 @@ class VICReg(SSLModel):
         return augmentation.byol_views(image_size)
 
     def forward(self, views, training):
-        features = tuple(self.encoder(view, training=training) for view in views)
-        projections = tuple(self.projector(f, training=training) for f in features)
-        return {"features": features, "projections": projections}
+        return self.project_views(views, training)
 
     def compute_ssl_loss(self, outputs, training):
         z_a, z_b = outputs["projections"]
