@@ -206,10 +206,18 @@ class SSLModel(keras.Model):
             return tuple(ops.cast(view, "float32") for view in x)
         return tuple(self.augmenter(x, training=True))
 
-    def project_views(self, views, training):
+    def project_views(self, views, training, concatenate=False):
         """`encoder` and `projector` on each view as its own batch (BatchNorm
-        statistics per view, METHODS.md section 3): a dict with per-view
-        `"features"` and `"projections"`."""
+        statistics per view), or with `concatenate=True` on all views in one
+        batch (SimCLR's TF repo); METHODS.md section 3. Returns a dict with
+        per-view `"features"` and `"projections"`."""
+        if concatenate:
+            features = self.encoder(ops.concatenate(views, axis=0), training=training)
+            projections = self.projector(features, training=training)
+            return {
+                "features": tuple(ops.split(features, len(views), axis=0)),
+                "projections": tuple(ops.split(projections, len(views), axis=0)),
+            }
         features = tuple(self.encoder(view, training=training) for view in views)
         projections = tuple(self.projector(f, training=training) for f in features)
         return {"features": features, "projections": projections}

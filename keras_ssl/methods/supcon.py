@@ -70,12 +70,7 @@ class SupCon(SSLModel):
         return augmentation.simclr_views(image_size)
 
     def forward(self, views, training):
-        features = self.encoder(ops.concatenate(views, axis=0), training=training)
-        projections = self.projector(features, training=training)
-        return {
-            "features": tuple(ops.split(features, len(views), axis=0)),
-            "projections": tuple(ops.split(projections, len(views), axis=0)),
-        }
+        return self.project_views(views, training, concatenate=True)
 
     def compute_ssl_loss(self, outputs, training):
         projections = ops.stack(outputs["projections"], axis=1)
