@@ -28,3 +28,23 @@ def value_and_gradients(fn, *args):
         )
         return float(value), [np.asarray(g) for g in grads]
     raise NotImplementedError(keras.backend.backend())
+
+
+def variable_gradients(fn, variables):
+    """Gradients of the scalar `fn()` with respect to Keras `variables`."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = fn()
+        return [None if g is None else np.asarray(g) for g in tape.gradient(value, variables)]
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def stateless_fn(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return fn()
+
+        grads = jax.grad(stateless_fn)([v.value for v in variables])
+        return [np.asarray(g) for g in grads]
+    raise NotImplementedError(keras.backend.backend())

@@ -53,7 +53,8 @@ class Prototypes(keras.layers.Layer):
         self.kernel.assign(ops.normalize(self.kernel, axis=0))
 
     def call(self, inputs, frozen=False):
-        kernel = ops.where(frozen, ops.stop_gradient(self.kernel), self.kernel)
+        kernel = ops.convert_to_tensor(self.kernel)
+        kernel = ops.where(frozen, ops.stop_gradient(kernel), kernel)
         return ops.matmul(ops.cast(inputs, self.compute_dtype), kernel)
 
     def compute_output_shape(self, input_shape):

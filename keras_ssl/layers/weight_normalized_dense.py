@@ -50,10 +50,15 @@ class WeightNormalizedDense(keras.layers.Layer):
 
     def call(self, inputs):
         frozen = ops.cast(self.frozen, "bool")
-        direction = ops.where(frozen, ops.stop_gradient(self.direction), self.direction)
+
+        def maybe_frozen(variable):
+            value = ops.convert_to_tensor(variable)
+            return ops.where(frozen, ops.stop_gradient(value), value)
+
+        direction = maybe_frozen(self.direction)
         kernel = direction / ops.maximum(ops.norm(direction, axis=0, keepdims=True), 1e-12)
         if self.norm is not None:
-            kernel = kernel * ops.where(frozen, ops.stop_gradient(self.norm), self.norm)
+            kernel = kernel * maybe_frozen(self.norm)
         return ops.matmul(inputs, ops.cast(kernel, inputs.dtype))
 
     def compute_output_shape(self, input_shape):

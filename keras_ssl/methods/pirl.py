@@ -195,7 +195,8 @@ class PIRL(SSLModel):
             estimate = distribute.all_mean(
                 losses.nce_normalizer(f, positives, negatives, self.num_items, self.temperature)
             )
-            normalizer = ops.where(self.normalizer > 0, self.normalizer, estimate)
+            normalizer = ops.convert_to_tensor(self.normalizer)
+            normalizer = ops.where(normalizer > 0, normalizer, estimate)
 
             def term(x):
                 return losses.pirl_nce_loss(
