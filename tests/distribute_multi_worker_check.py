@@ -11,9 +11,9 @@ steps on a dataset of global batches (Keras splits every global batch between
 the workers: worker 0 gets its first half) and `evaluate`, then writes its
 losses and final weights. The coordinator trains the same models in one
 process and checks that the losses (each step's and evaluate's) and weights
-(MoCo's queue and pointer included) are equal, that the queue
-holds the keys of the whole global batch in global order and that both
-workers end identical. Prints ALL OK. Driven by
+(MoCo's queue and pointer included) are equal, that the queue holds the keys
+of the whole global batch in global order and that both workers end
+identical. Prints ALL OK. Driven by
 tests/test_distribute_multi_worker.py.
 """
 
@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["KERAS_BACKEND"] = "tensorflow"
@@ -114,8 +116,6 @@ def worker(folder):
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     assert strategy.num_replicas_in_sync == WORKERS, strategy.num_replicas_in_sync
     index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
-    import numpy as np
-
     data = dataset(*views())
     for name in METHODS:
         with strategy.scope():
@@ -133,23 +133,25 @@ def worker(folder):
 
 
 def run_workers(folder):
-    """Starts the workers, waits for both; kills both on failure or timeout."""
+    """Starts one process per worker, each with its `TF_CONFIG`, logging to
+    `folder`."""
     hosts = [f"127.0.0.1:{port}" for port in free_ports(WORKERS)]
     processes = []
     for index in range(WORKERS):
         config = {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}
         env = dict(os.environ, TF_CONFIG=json.dumps(config))
-        log = open(os.path.join(folder, f"worker{index}.log"), "w")
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, os.path.abspath(__file__), "worker", folder],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
+        with open(os.path.join(folder, f"worker{index}.log"), "w") as log:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, os.path.abspath(__file__), "worker", folder],
+                    env=env, stdout=log, stderr=subprocess.STDOUT,
+                )
             )
-        )
     return processes
 
 
 def wait(processes, folder):
+    """Waits for the workers; kills both when one fails or time runs out."""
     deadline = time.monotonic() + WORKER_TIMEOUT_S
     try:
         while any(p.poll() is None for p in processes):
@@ -171,8 +173,6 @@ def wait(processes, folder):
 
 
 def coordinator():
-    import numpy as np
-
     with tempfile.TemporaryDirectory() as folder:
         models = {name: make(name) for name in METHODS}
         for name, model in models.items():
@@ -203,15 +203,17 @@ def coordinator():
                     )
             for key in workers[0].files:
                 np.testing.assert_array_equal(workers[0][key], workers[1][key], err_msg=key)
-            print(f"{name}: fit and evaluate losses, {len(weights)} weights and step equal "
-                  "one process; "
-                  "both workers identical")
+            print(f"{name}: fit and evaluate losses, {len(weights)} weights and step "
+                  "equal one process; both workers identical")
 
-        queue = models["MoCo"].queue
-        keys_index = [i for i, w in enumerate(models["MoCo"].weights) if w is queue.keys][0]
-        pointer_index = [i for i, w in enumerate(models["MoCo"].weights) if w is queue.pointer][0]
-        keys = workers[0][f"w{keys_index}"]
-        assert int(workers[0][f"w{pointer_index}"]) == STEPS * GLOBAL_BATCH
+        # The queue equals the one-process queue (checked above); its first
+        # global batch of keys (half from each worker) is also checked
+        # against keys computed here, and its pointer moved by whole global
+        # batches.
+        queue, weights = models["MoCo"].queue, models["MoCo"].weights
+        keys = workers[0][f"w{next(i for i, w in enumerate(weights) if w is queue.keys)}"]
+        pointer = workers[0][f"w{next(i for i, w in enumerate(weights) if w is queue.pointer)}"]
+        assert int(pointer) == STEPS * GLOBAL_BATCH, pointer
         np.testing.assert_allclose(keys[:GLOBAL_BATCH], first_keys, atol=1e-5)
         print("MoCo v2: the queue holds both workers' keys of every global batch, in global order")
     print("ALL OK")
