@@ -88,14 +88,17 @@ def strategy_num_replicas(model):
     return model.distribute_strategy.num_replicas_in_sync
 
 
-def spans_workers(model):
-    """Whether the strategy of `model` has replicas in other processes
-    (`MultiWorkerMirroredStrategy` on a cluster, multi-host TPUs)."""
+def is_multi_worker(model):
+    """Whether `model` trains under `MultiWorkerMirroredStrategy` with
+    replicas in other processes (a `TF_CONFIG` cluster of several workers)."""
     if keras.backend.backend() != "tensorflow":
         return False
+    import tensorflow as tf
+
     strategy = model.distribute_strategy
-    replicas = strategy.num_replicas_in_sync
-    return replicas > 1 and replicas > len(strategy.extended.worker_devices)
+    return isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy
+    ) and strategy.num_replicas_in_sync > len(strategy.extended.worker_devices)
 
 
 def first_local_values(model, values):

@@ -260,10 +260,11 @@ class SSLModel(keras.Model):
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         logs = super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
-        if distribute.spans_workers(self):
+        if distribute.is_multi_worker(self):
             # Keras's TensorFlow trainer averages the logs of a step over
-            # workers along axis 0 (keras-team/keras issue 20585), which a
-            # scalar lacks: give each value that axis.
+            # workers along axis 0, which a scalar lacks ("Invalid reduction
+            # dimension 0", tensorflow/tensorflow issue 72388): give each
+            # value that axis.
             logs = {name: ops.expand_dims(value, 0) for name, value in logs.items()}
         return logs
 
@@ -324,9 +325,9 @@ class SSLModel(keras.Model):
         # TensorFlow trainer only. Before the first step Keras reduces the
         # first distributed batch over all replicas, only to read its shapes;
         # across workers (MultiWorkerMirroredStrategy) that reduce fails on a
-        # nested batch (keras-team/keras issue 20585). This process's first
-        # replica's batch has the same shapes, and gathers nothing.
-        if iterator is not None and distribute.spans_workers(self):
+        # nested batch (Keras 3 and MWMS: keras-team/keras issue 20585). This
+        # process's first replica's batch has the same shapes.
+        if iterator is not None and distribute.is_multi_worker(self):
             for _, _, batches in iterator:
                 data_batch = distribute.first_local_values(self, next(batches))
                 break
