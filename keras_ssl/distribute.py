@@ -88,6 +88,28 @@ def strategy_num_replicas(model):
     return model.distribute_strategy.num_replicas_in_sync
 
 
+def is_multi_worker(model):
+    """Whether `model` trains under `MultiWorkerMirroredStrategy` with
+    replicas in other processes (a `TF_CONFIG` cluster of several workers)."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    strategy = model.distribute_strategy
+    return isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy
+    ) and strategy.num_replicas_in_sync > len(strategy.extended.worker_devices)
+
+
+def first_local_values(model, values):
+    """This process's first replica's part of each per-replica value in a
+    nested structure (a batch from a distributed dataset)."""
+    strategy = model.distribute_strategy
+    return keras.tree.map_structure(
+        lambda value: strategy.experimental_local_results(value)[0], values
+    )
+
+
 def global_positive_indices(n):
     """Global row indices `replica_id() * n + arange(n)` of the local rows."""
     return replica_id() * n + ops.arange(n, dtype="int32")

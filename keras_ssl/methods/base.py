@@ -258,6 +258,16 @@ class SSLModel(keras.Model):
             self.step.assign_add(1)
         return distribute.scale_loss(loss)
 
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        logs = super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        if distribute.is_multi_worker(self):
+            # Keras's TensorFlow trainer averages the logs of a step over
+            # workers along axis 0, which a scalar lacks ("Invalid reduction
+            # dimension 0", tensorflow/tensorflow issue 72388): give each
+            # value that axis.
+            logs = {name: ops.expand_dims(value, 0) for name, value in logs.items()}
+        return logs
+
     def _probe_loss(self, features, labels):
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
         labeled = ops.cast(labels >= 0, "float32")
@@ -310,6 +320,19 @@ class SSLModel(keras.Model):
                 "multi-replica tf.distribute strategy (a known Keras limitation, "
                 "keras-team/keras issue 19246). Compile with steps_per_execution=1."
             )
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # TensorFlow trainer only. Before the first step Keras reduces the
+        # first distributed batch over all replicas, only to read its shapes;
+        # across workers (MultiWorkerMirroredStrategy) that reduce fails on a
+        # nested batch (Keras 3 and MWMS: keras-team/keras issue 20585). This
+        # process's first replica's batch has the same shapes.
+        if iterator is not None and distribute.is_multi_worker(self):
+            for _, _, batches in iterator:
+                data_batch = distribute.first_local_values(self, next(batches))
+                break
+            iterator = None
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def export_encoder(self, path, verbose=False):
         """Writes `encoder` as a SavedModel: float32 images in [0, 255] ->
