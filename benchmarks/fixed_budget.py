@@ -103,10 +103,12 @@ def define_flags():
     flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
-def build_method(name, input_shape, backbone="small_cnn"):
+def build_method(name, input_shape, backbone="small_cnn", **overrides):
     """The protocol's `name` method on a fresh `backbone` (small_cnn by
-    default; see `benchmarks.timing.BACKBONES`)."""
+    default; see `benchmarks.timing.BACKBONES`); `overrides` replace or add
+    constructor arguments (e.g. `augmenter=`)."""
     class_name, kwargs = METHODS[name]
+    kwargs = {**kwargs, **overrides}
     method = getattr(keras_ssl, class_name)
     # Multi-crop methods feed crops of several sizes to one backbone; PIRL and
     # CPC also run it on patches.
@@ -121,6 +123,24 @@ def ssl_images(name, x):
     if name in INDEXED_DATA:
         return keras_ssl.data.with_index(x)
     return tf.data.Dataset.from_tensor_slices(x)
+
+
+def pretrain(model, name, x, steps, batch_size, lr, seed):
+    """The protocol's training: `steps` steps of shuffled batches of `x`, SGD
+    momentum 0.9, weight decay 5e-4, lr `lr` with per-step cosine decay to 0.
+    Returns the wall seconds of `fit` (tracing included)."""
+    schedule = keras.optimizers.schedules.CosineDecay(lr, steps)
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4))
+    images = (
+        ssl_images(name, x)
+        .shuffle(len(x), seed=seed)
+        .batch(batch_size, drop_remainder=True)
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = time.perf_counter()
+    model.fit(images, epochs=1, steps_per_epoch=steps, verbose=2)
+    return time.perf_counter() - start
 
 
 def step_timings(method, x, y, batch_size, steps, rounds):
@@ -185,18 +205,9 @@ def main(argv):
     model = build_method(FLAGS.method, x_train.shape[1:])
     floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     print(f"Random-init kNN floor: {floor:.4f}")
-    schedule = keras.optimizers.schedules.CosineDecay(FLAGS.lr, FLAGS.steps)
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4))
-    images = (
-        ssl_images(FLAGS.method, x_train)
-        .shuffle(len(x_train), seed=FLAGS.seed)
-        .batch(FLAGS.batch_size, drop_remainder=True)
-        .repeat()
-        .prefetch(tf.data.AUTOTUNE)
+    train_seconds = pretrain(
+        model, FLAGS.method, x_train, FLAGS.steps, FLAGS.batch_size, FLAGS.lr, FLAGS.seed
     )
-    start = time.perf_counter()
-    model.fit(images, epochs=1, steps_per_epoch=FLAGS.steps, verbose=2)
-    train_seconds = time.perf_counter() - start
     accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     results = {
         "method": FLAGS.method,

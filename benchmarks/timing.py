@@ -47,7 +47,8 @@ class StepTimer(keras.callbacks.Callback):
 
 
 def fit_step_seconds(model, dataset, steps, warmup=3):
-    """Per-step seconds of `steps` steps of `model.fit` on a repeated dataset.
+    """Per-step seconds of `steps` steps of `model.fit` on a repeated dataset,
+    after `warmup` (at least 1) untimed steps.
 
     A second call on the same model reuses its traced train function, so only
     the first call pays for tracing; the warm-up steps of every call absorb
@@ -56,7 +57,7 @@ def fit_step_seconds(model, dataset, steps, warmup=3):
     timer = StepTimer(warmup)
     model.fit(
         dataset.repeat().prefetch(2),
-        steps_per_epoch=steps + warmup + 1,
+        steps_per_epoch=steps + max(warmup, 1),
         epochs=1,
         verbose=0,
         callbacks=[timer],
