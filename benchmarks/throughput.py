@@ -53,6 +53,7 @@ IMAGE_SHAPE = (32, 32, 3)
 FLAGS = flags.FLAGS
 flags.DEFINE_list("methods", ["simclr", "moco_v2", "byol"], "Methods (names of fixed_budget.METHODS).")
 flags.DEFINE_list("backbones", list(SETTINGS), "Backbones: small_cnn, resnet18.")
+flags.DEFINE_integer("batch_size", None, "Batch size; default 256 for small_cnn, 128 for resnet18.")
 flags.DEFINE_integer("steps", None, "Timed steps per variant and round; default 8 for small_cnn, 3 for resnet18.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps at the start of every timed block.")
 flags.DEFINE_integer("repeats", 3, "Interleaved rounds; figures are medians over all timed steps.")
@@ -91,9 +92,10 @@ def method_variants(name, backbone, x, batch_size, augment_in, jit_compile):
     return model, images, tf.data.Dataset.from_tensors((views,))
 
 
-def backbone_rows(backbone, methods, steps, repeats, warmup, augment_in, jit_compile, x, y):
+def backbone_rows(
+    backbone, methods, batch_size, steps, repeats, warmup, augment_in, jit_compile, x, y
+):
     """Median seconds per step of every variant of one backbone, interleaved."""
-    batch_size = SETTINGS[backbone][0]
     supervised = supervised_model(IMAGE_SHAPE, backbone, jit_compile)
     labelled = tf.data.Dataset.from_tensor_slices((x.astype("float32"), y)).batch(
         batch_size, drop_remainder=True
@@ -176,9 +178,10 @@ def main(argv):
     rows = []
     for backbone in FLAGS.backbones:
         batch_size, steps = SETTINGS[backbone]
+        batch_size = FLAGS.batch_size or batch_size
         x, y = load_images(FLAGS.data, 4 * batch_size, FLAGS.seed)
         rows += backbone_rows(
-            backbone, FLAGS.methods, FLAGS.steps or steps, FLAGS.repeats, FLAGS.warmup,
+            backbone, FLAGS.methods, batch_size, FLAGS.steps or steps, FLAGS.repeats, FLAGS.warmup,
             FLAGS.augment_in, jit_compile, x, y,
         )
     settings = {
