@@ -151,7 +151,7 @@ def quality(method, batch_size):
         results[side] = runner.read()
         runner.process.wait()
     return {
-        **{side: r for side, r in results.items()},
+        **results,
         "knn_points_ours_minus_lightly": 100
         * (results["ours"]["knn_top1"] - results["lightly"]["knn_top1"]),
         "wall_time_ratio_ours_over_lightly": results["ours"]["train_wall_seconds"]
