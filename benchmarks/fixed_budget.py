@@ -31,6 +31,10 @@ import numpy as np
 import tensorflow as tf
 
 import keras_ssl
+from benchmarks.timing import augmentation_seconds
+from benchmarks.timing import fit_step_seconds
+from benchmarks.timing import make_backbone
+from benchmarks.timing import supervised_model
 
 # Method name -> (keras_ssl class name, constructor arguments of the protocol).
 # CIFAR settings of METHODS.md, heads scaled to small_cnn's 256-d features:
@@ -79,78 +83,39 @@ ANY_SIZE_BACKBONE = {"pirl", "cpc"}
 INDEXED_DATA = {"pirl"}
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("method", "simclr", list(METHODS), "Method to pretrain.")
-flags.DEFINE_string("data_dir", "../shared/datasets/cifar10", "CIFAR-10 image folder.")
-flags.DEFINE_integer("steps", 390, "Optimizer steps of the fixed budget.")
-flags.DEFINE_integer("batch_size", 256, "Batch size.")
-flags.DEFINE_float("lr", 0.12, "Peak learning rate.")
-flags.DEFINE_integer("timing_steps", 8, "Steps timed per variant and round.")
-flags.DEFINE_integer("timing_rounds", 3, "Interleaved rounds of the step timings.")
-flags.DEFINE_string("output", None, "Write the figures as JSON here.")
-flags.DEFINE_string(
-    "export_dir", None, "Save the trained encoder here: a SavedModel in "
-    "saved_model/ and a Keras encoder.keras (benchmarks/downstream.py reads both)."
-)
-flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
-class StepTimer(keras.callbacks.Callback):
-    """Wall time of each training step inside `fit`, warm-up steps excluded."""
-
-    def __init__(self, warmup=3):
-        super().__init__()
-        self.warmup = warmup
-        self.times = []
-        self._last = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        now = time.perf_counter()
-        if self._last is not None and batch >= self.warmup:
-            self.times.append(now - self._last)
-        self._last = now
-
-
-def fit_step_seconds(model, dataset, steps, warmup=3):
-    """Per-step seconds of `steps` steps of `model.fit` on a repeated dataset."""
-    timer = StepTimer(warmup)
-    model.fit(
-        dataset.repeat().prefetch(2),
-        steps_per_epoch=steps + warmup + 1,
-        epochs=1,
-        verbose=0,
-        callbacks=[timer],
+def define_flags():
+    """The command line of `python -m benchmarks.fixed_budget` (defined on
+    demand, so that other benchmarks can import this module)."""
+    flags.DEFINE_enum("method", "simclr", list(METHODS), "Method to pretrain.")
+    flags.DEFINE_string("data_dir", "../shared/datasets/cifar10", "CIFAR-10 image folder.")
+    flags.DEFINE_integer("steps", 390, "Optimizer steps of the fixed budget.")
+    flags.DEFINE_integer("batch_size", 256, "Batch size.")
+    flags.DEFINE_float("lr", 0.12, "Peak learning rate.")
+    flags.DEFINE_integer("timing_steps", 8, "Steps timed per variant and round.")
+    flags.DEFINE_integer("timing_rounds", 3, "Interleaved rounds of the step timings.")
+    flags.DEFINE_string("output", None, "Write the figures as JSON here.")
+    flags.DEFINE_string(
+        "export_dir", None, "Save the trained encoder here: a SavedModel in "
+        "saved_model/ and a Keras encoder.keras (benchmarks/downstream.py reads both)."
     )
-    return timer.times
+    flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
-def supervised_model(input_shape):
-    """The SSL encoder (normalization + small_cnn) with a linear classifier."""
-    mean, std = keras_ssl.methods.base.NORMALIZATION["cifar10"]
-    model = keras.Sequential(
-        [
-            keras.Input(input_shape),
-            keras.layers.Normalization(mean=mean, variance=np.square(std)),
-            keras_ssl.backbones.small_cnn(input_shape),
-            keras.layers.Dense(10),
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    return model
-
-
-def build_method(name, input_shape):
-    """The protocol's `name` method on a fresh small_cnn."""
+def build_method(name, input_shape, backbone="small_cnn", **overrides):
+    """The protocol's `name` method on a fresh `backbone` (small_cnn by
+    default; see `benchmarks.timing.BACKBONES`); `overrides` replace or add
+    constructor arguments (e.g. `augmenter=`)."""
     class_name, kwargs = METHODS[name]
+    kwargs = {**kwargs, **overrides}
     method = getattr(keras_ssl, class_name)
     # Multi-crop methods feed crops of several sizes to one backbone; PIRL and
     # CPC also run it on patches.
     any_size = (None, None, input_shape[-1])
     flexible = method.multi_crop or name in ANY_SIZE_BACKBONE
-    backbone = keras_ssl.backbones.small_cnn(any_size if flexible else input_shape)
-    return method(backbone, input_shape=tuple(input_shape), **kwargs)
+    network = make_backbone(backbone, any_size if flexible else input_shape)
+    return method(network, input_shape=tuple(input_shape), **kwargs)
 
 
 def ssl_images(name, x):
@@ -158,6 +123,24 @@ def ssl_images(name, x):
     if name in INDEXED_DATA:
         return keras_ssl.data.with_index(x)
     return tf.data.Dataset.from_tensor_slices(x)
+
+
+def pretrain(model, name, x, steps, batch_size, lr, seed):
+    """The protocol's training: `steps` steps of shuffled batches of `x`, SGD
+    momentum 0.9, weight decay 5e-4, lr `lr` with per-step cosine decay to 0.
+    Returns the wall seconds of `fit` (tracing included)."""
+    schedule = keras.optimizers.schedules.CosineDecay(lr, steps)
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4))
+    images = (
+        ssl_images(name, x)
+        .shuffle(len(x), seed=seed)
+        .batch(batch_size, drop_remainder=True)
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = time.perf_counter()
+    model.fit(images, epochs=1, steps_per_epoch=steps, verbose=2)
+    return time.perf_counter() - start
 
 
 def step_timings(method, x, y, batch_size, steps, rounds):
@@ -181,14 +164,7 @@ def step_timings(method, x, y, batch_size, steps, rounds):
     for _ in range(rounds):
         for name, (model, dataset) in variants.items():
             times[name] += fit_step_seconds(model, dataset, steps)
-    augment = tf.function(lambda b: ssl.augmenter(b, training=True))
-    batch = tf.constant(x[:batch_size])
-    augment(batch)
-    augmentation = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        [v.numpy() for v in augment(batch)]
-        augmentation.append(time.perf_counter() - start)
+    augmentation = augmentation_seconds(ssl.augmenter, x[:batch_size], steps, warmup=1)
     timings = {name: float(np.median(t)) for name, t in times.items()}
     timings["augmentation_only"] = float(np.median(augmentation))
     timings["num_views"] = ssl.num_views
@@ -229,18 +205,9 @@ def main(argv):
     model = build_method(FLAGS.method, x_train.shape[1:])
     floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     print(f"Random-init kNN floor: {floor:.4f}")
-    schedule = keras.optimizers.schedules.CosineDecay(FLAGS.lr, FLAGS.steps)
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4))
-    images = (
-        ssl_images(FLAGS.method, x_train)
-        .shuffle(len(x_train), seed=FLAGS.seed)
-        .batch(FLAGS.batch_size, drop_remainder=True)
-        .repeat()
-        .prefetch(tf.data.AUTOTUNE)
+    train_seconds = pretrain(
+        model, FLAGS.method, x_train, FLAGS.steps, FLAGS.batch_size, FLAGS.lr, FLAGS.seed
     )
-    start = time.perf_counter()
-    model.fit(images, epochs=1, steps_per_epoch=FLAGS.steps, verbose=2)
-    train_seconds = time.perf_counter() - start
     accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     results = {
         "method": FLAGS.method,
@@ -264,4 +231,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -16,8 +16,8 @@ import numpy as np
 import keras_ssl
 import tensorflow as tf
 
-from benchmarks.fixed_budget import fit_step_seconds
-from benchmarks.fixed_budget import supervised_model
+from benchmarks.timing import fit_step_seconds
+from benchmarks.timing import supervised_model
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("batch_sizes", ["128", "256"], "Batch sizes (source images).")

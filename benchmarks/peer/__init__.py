@@ -1,0 +1,1 @@
+"""Side-by-side benchmark against lightly (PyTorch); see README.md."""

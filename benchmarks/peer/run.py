@@ -1,0 +1,217 @@
+"""Side by side with lightly (PyTorch) on this machine: ratios ours / theirs.
+
+Optional, never part of the test suite. The peer runs in its own venv,
+`benchmarks/peer/.venv`, which `--setup` (or the first use) creates with
+`pip install torch==2.14.1 torchvision==0.29.1 lightly` (those torch wheels
+lie on this machine's disk for Python 3.11; plain `torch` would download
+CUDA builds of several GB).
+
+Both sides get the same backbone (small_cnn re-implemented in PyTorch, or
+ResNet-18 with a 3x3 stem and no max-pool), heads, losses, momentum, queue,
+augmentation recipe (SimCLR's CIFAR transform: 32 px, jitter strength 0.5, no
+blur) and SGD (momentum 0.9, weight decay 5e-4), each through its own data
+pipeline: lightly with torchvision's `ImageFolder` and a `DataLoader` with 2
+workers, ours with `keras_ssl.data.load_image_folder` (JPEGs decoded once),
+`tf.data` and augmentation inside the model. Each side gets `--threads`
+compute threads. See README.md.
+
+Throughput (default): per method, both runners are started and warmed up
+(tracing excluded), then asked in turn, for `--rounds` rounds (who goes first
+alternates), to time `--warmup` + `--steps` steps; images/s of source images
+is the median over rounds, and the ratio is ours / theirs.
+
+Quality (`--quality`): the fixed-budget kNN protocol of
+`benchmarks/fixed_budget.py` for both (full CIFAR-10 train, batch 256, 390
+steps, lr 0.12 per-step cosine, weighted kNN k=200 T=0.1 on the test set),
+one after the other; prints accuracy (difference in points) and train wall
+time (ratio).
+
+    python -m benchmarks.peer.run --setup
+    python -m benchmarks.peer.run --methods simclr,byol,moco_v2
+    python -m benchmarks.peer.run --quality --output /tmp/peer_quality.json
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from absl import app
+from absl import flags
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+VENV = os.path.join(HERE, ".venv")
+PEER_PYTHON = os.path.join(VENV, "bin", "python")
+PEER_PACKAGES = ["torch==2.14.1", "torchvision==0.29.1", "lightly"]
+# Backbone -> batch size of the throughput mode (the quality protocol: 256).
+BATCH_SIZES = {"small_cnn": 256, "resnet18": 128}
+
+FLAGS = flags.FLAGS
+flags.DEFINE_bool("setup", False, "Only create the peer venv, then exit.")
+flags.DEFINE_bool("quality", False, "Run the fixed-budget kNN protocol instead of throughput.")
+flags.DEFINE_list("methods", ["simclr", "byol", "moco_v2"], "Methods: simclr, byol, moco_v2.")
+flags.DEFINE_enum("backbone", "small_cnn", list(BATCH_SIZES), "Backbone.")
+flags.DEFINE_string("data_dir", os.path.join(REPO, "..", "shared", "datasets", "cifar10"), "CIFAR-10 image folder (train/, test/).")
+flags.DEFINE_integer("batch_size", None, "Batch size; default 256 (small_cnn, quality) or 128 (resnet18).")
+flags.DEFINE_integer("rounds", 5, "Alternating timed rounds per method (throughput).")
+flags.DEFINE_integer("steps", 10, "Timed steps per round (throughput).")
+flags.DEFINE_integer("warmup", 5, "Untimed steps before each round's timed steps.")
+flags.DEFINE_integer("max_images", 0, "Train on at most this many images (0: all 50,000).")
+flags.DEFINE_integer("train_steps", 390, "Optimizer steps of the quality protocol.")
+flags.DEFINE_integer("threads", 2, "Compute threads of each side.")
+flags.DEFINE_string("output", None, "Write the figures as JSON here.")
+
+
+def setup():
+    """Create the peer venv with torch, torchvision and lightly, once."""
+    if os.path.exists(PEER_PYTHON):
+        return
+    subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+    subprocess.run([PEER_PYTHON, "-m", "pip", "install", *PEER_PACKAGES], check=True)
+
+
+def runner_args(method, batch_size):
+    """Command-line arguments both runners share."""
+    names = ("data_dir", "max_images", "steps", "warmup", "train_steps", "threads")
+    args = [f"--{name}={getattr(FLAGS, name)}" for name in names]
+    mode = "quality" if FLAGS.quality else "throughput"
+    return args + [
+        f"--mode={mode}", f"--method={method}", f"--backbone={FLAGS.backbone}",
+        f"--batch_size={batch_size}",
+    ]
+
+
+def commands(method, batch_size):
+    """Command lines of our runner and lightly's, by side."""
+    args = runner_args(method, batch_size)
+    return {
+        "ours": [sys.executable, "-m", "benchmarks.peer.ours_runner", *args],
+        "lightly": [PEER_PYTHON, os.path.join(HERE, "lightly_runner.py"), *args],
+    }
+
+
+class Runner:
+    """A runner process speaking the line protocol on its stdin/stdout."""
+
+    def __init__(self, command):
+        env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )
+
+    def read(self):
+        """The next JSON record the runner prints (other lines are logs)."""
+        for line in self.process.stdout:
+            if line.startswith("{"):
+                return json.loads(line)
+            print(line, end="", file=sys.stderr)
+        raise RuntimeError(f"Runner {self.process.args} ended with code {self.process.wait()}.")
+
+    def ask(self, line):
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def close(self):
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def throughput(method, batch_size):
+    """Median images/s of each side over alternating rounds."""
+    runners, libraries = {}, {}
+    for side, command in commands(method, batch_size).items():
+        runners[side] = Runner(command)
+        libraries[side] = runners[side].read()["library"]  # ready: warmed up
+    rates = {side: [] for side in runners}
+    for round_ in range(FLAGS.rounds):
+        order = list(runners) if round_ % 2 == 0 else list(runners)[::-1]
+        for side in order:
+            rates[side].append(runners[side].ask("run")["images_per_second"])
+    for runner in runners.values():
+        runner.close()
+    medians = {side: float(np.median(r)) for side, r in rates.items()}
+    return {
+        "images_per_second": medians,
+        "rounds": rates,
+        "ratio_ours_over_lightly": medians["ours"] / medians["lightly"],
+        "libraries": libraries,
+    }
+
+
+def quality(method, batch_size):
+    """The fixed-budget protocol for each side, one after the other."""
+    results = {}
+    for side, command in commands(method, batch_size).items():
+        runner = Runner(command)
+        results[side] = runner.read()
+        runner.process.wait()
+    return {
+        **results,
+        "knn_points_ours_minus_lightly": 100
+        * (results["ours"]["knn_top1"] - results["lightly"]["knn_top1"]),
+        "wall_time_ratio_ours_over_lightly": results["ours"]["train_wall_seconds"]
+        / results["lightly"]["train_wall_seconds"],
+    }
+
+
+def table(rows):
+    if FLAGS.quality:
+        lines = [
+            "| method | ours kNN top-1 | lightly kNN top-1 | points ours - lightly "
+            "| ours train s | lightly train s | wall time ours / lightly |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for method, r in rows.items():
+            lines.append(
+                f"| {method} | {100 * r['ours']['knn_top1']:.1f} % "
+                f"| {100 * r['lightly']['knn_top1']:.1f} % "
+                f"| {r['knn_points_ours_minus_lightly']:+.1f} "
+                f"| {r['ours']['train_wall_seconds']:.0f} "
+                f"| {r['lightly']['train_wall_seconds']:.0f} "
+                f"| {r['wall_time_ratio_ours_over_lightly']:.2f} |"
+            )
+    else:
+        lines = [
+            "| method | backbone | ours img/s | lightly img/s | ours / lightly |",
+            "|---|---|---|---|---|",
+        ]
+        for method, r in rows.items():
+            rate = r["images_per_second"]
+            lines.append(
+                f"| {method} | {FLAGS.backbone} | {rate['ours']:.0f} | {rate['lightly']:.0f} "
+                f"| {r['ratio_ours_over_lightly']:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    unknown = sorted(set(FLAGS.methods) - {"simclr", "byol", "moco_v2"})
+    if unknown:
+        raise ValueError(f"`--methods` must be among simclr, byol, moco_v2. Received: {unknown}")
+    setup()
+    if FLAGS.setup:
+        return
+    batch_size = FLAGS.batch_size or (256 if FLAGS.quality else BATCH_SIZES[FLAGS.backbone])
+    measure = quality if FLAGS.quality else throughput
+    rows = {}
+    for method in FLAGS.methods:
+        rows[method] = measure(method, batch_size)
+        print(json.dumps({method: rows[method]}), flush=True)
+    print(table(rows))
+    if FLAGS.output:
+        with open(FLAGS.output, "w") as f:
+            json.dump(
+                {"backbone": FLAGS.backbone, "batch_size": batch_size, "rows": rows,
+                 "command": " ".join(sys.argv)},
+                f, indent=2,
+            )
+
+
+if __name__ == "__main__":
+    app.run(main)

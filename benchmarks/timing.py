@@ -1,0 +1,100 @@
+"""Timing helpers shared by the benchmarks: steps timed inside `fit`, the
+augmentation alone, and the supervised baseline of the same encoder.
+
+Every figure is per step of one batch of source images, warm-up excluded;
+the scripts take medians over steps and interleave their variants over rounds
+so that drift of a shared machine hits all variants alike.
+"""
+
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import keras_ssl
+
+# Backbone names of the benchmarks -> builder of a backbone for an image shape.
+BACKBONES = {
+    "small_cnn": keras_ssl.backbones.small_cnn,
+    "resnet18": lambda shape: keras_ssl.backbones.resnet18(shape, stem="cifar"),
+}
+
+
+def make_backbone(name, input_shape):
+    """A fresh `name` backbone (see `BACKBONES`) for images of `input_shape`."""
+    if name not in BACKBONES:
+        raise ValueError(
+            f"`backbone` must be one of {sorted(BACKBONES)}. Received: backbone={name!r}"
+        )
+    return BACKBONES[name](tuple(input_shape))
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Wall time of each training step inside `fit`, warm-up steps excluded."""
+
+    def __init__(self, warmup=3):
+        super().__init__()
+        self.warmup = warmup
+        self.times = []
+        self._last = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self._last is not None and batch >= self.warmup:
+            self.times.append(now - self._last)
+        self._last = now
+
+
+def fit_step_seconds(model, dataset, steps, warmup=3):
+    """Per-step seconds of `steps` steps of `model.fit` on a repeated dataset,
+    after `warmup` (at least 1) untimed steps.
+
+    A second call on the same model reuses its traced train function, so only
+    the first call pays for tracing; the warm-up steps of every call absorb
+    the start of the dataset iterator.
+    """
+    timer = StepTimer(warmup)
+    model.fit(
+        dataset.repeat().prefetch(2),
+        steps_per_epoch=steps + max(warmup, 1),
+        epochs=1,
+        verbose=0,
+        callbacks=[timer],
+    )
+    return timer.times
+
+
+def augmentation_seconds(augmenter, images, steps, warmup=2):
+    """Per-call seconds of `augmenter(images, training=True)` in a
+    `tf.function`, the views copied to the host (as `fit` would consume
+    them)."""
+    augment = tf.function(lambda batch: augmenter(batch, training=True))
+    images = tf.constant(images)
+    times = []
+    for i in range(warmup + steps):
+        start = time.perf_counter()
+        [v.numpy() for v in augment(images)]
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def supervised_model(input_shape, backbone="small_cnn", jit_compile="auto"):
+    """The SSL encoder (CIFAR-10 normalization + `backbone`) with a linear
+    classifier, compiled for a cross-entropy step with the protocol's SGD."""
+    mean, std = keras_ssl.methods.base.NORMALIZATION["cifar10"]
+    model = keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Normalization(mean=mean, variance=np.square(std)),
+            make_backbone(backbone, input_shape),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=jit_compile,
+    )
+    return model
