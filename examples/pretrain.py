@@ -16,6 +16,7 @@ writes an augmentation grid, a nearest-neighbour grid and the training curves
 from absl import app
 from absl import flags
 
+import keras_ssl
 from keras_ssl import cli
 
 FLAGS = flags.FLAGS
@@ -36,10 +37,15 @@ flags.DEFINE_integer("image_size", 32, "Resize folder images to this size.")
 flags.DEFINE_integer("max_per_class", None, "Cap on training images per class.")
 flags.DEFINE_string("output_dir", "outputs/pretrain", "Where the encoder and PNGs go.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_enum(
+    "distribute", "none", list(keras_ssl.distribute.DISTRIBUTIONS),
+    "Multi-device training (docs/scaling_out.md); --batch_size is the global batch.",
+)
 
 
 def main(argv):
     del argv
+    scope = keras_ssl.distribute.distribution_scope(FLAGS.distribute)  # before other TF work
     train, test = cli.load_data(
         FLAGS.data_dir, FLAGS.dataset, FLAGS.image_size, FLAGS.max_per_class, FLAGS.seed
     )
@@ -54,6 +60,7 @@ def main(argv):
         weight_decay=FLAGS.weight_decay,
         seed=FLAGS.seed,
         output_dir=FLAGS.output_dir,
+        scope=scope,
     )
 
 

@@ -12,6 +12,7 @@ the examples' shared code (`examples/*.py` call them).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import time
@@ -93,10 +94,13 @@ def pretrain(
     weight_decay=5e-4,
     seed=0,
     output_dir="outputs/pretrain",
+    scope=None,
 ):
     """Pretrains `method` on the training images, prints the kNN accuracy next
     to the random-init floor, exports the encoder to `output_dir/encoder` and
-    writes the PNGs. Returns the trained model."""
+    writes the PNGs. `scope` (from `keras_ssl.distribute.distribution_scope`)
+    is where the model is built and compiled; `batch_size` is the global
+    batch. Returns the trained model."""
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
@@ -106,16 +110,16 @@ def pretrain(
         f"Data: {len(x_train)} train and {len(test[0])} test images "
         f"of shape {x_train.shape[1:]}"
     )
-    model = getattr(keras_ssl, METHODS[method])(BACKBONES[backbone](x_train.shape[1:]))
-    floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
-    print(f"Random-init kNN accuracy (floor): {floor:.4f}")
-
     steps_per_epoch = len(x_train) // batch_size
     lr = lr or 0.06 * batch_size / 128
     schedule = keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch)
-    model.compile(
-        optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay)
-    )
+    with scope or contextlib.nullcontext():
+        model = getattr(keras_ssl, METHODS[method])(BACKBONES[backbone](x_train.shape[1:]))
+        model.compile(
+            optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay)
+        )
+    floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
+    print(f"Random-init kNN accuracy (floor): {floor:.4f}")
     images = (
         tf.data.Dataset.from_tensor_slices(x_train)
         .shuffle(len(x_train), seed=seed)
@@ -252,6 +256,10 @@ def build_parser():
     pre.add_argument("--lr", type=float, help="Peak SGD learning rate; default 0.06 x batch_size / 128.")
     pre.add_argument("--weight_decay", type=float, default=5e-4)
     pre.add_argument("--output_dir", default="outputs/pretrain")
+    pre.add_argument(
+        "--distribute", choices=keras_ssl.distribute.DISTRIBUTIONS, default="none",
+        help="Multi-device training (docs/scaling_out.md); --batch_size is the global batch.",
+    )
     _add_data_flags(pre)
 
     emb = commands.add_parser("embed", help="Embed an image folder: embeddings.npy + ids.txt.")
@@ -273,11 +281,12 @@ def main(argv=None):
     """Entry point of the `keras-ssl` console script."""
     args = build_parser().parse_args(argv)
     if args.command == "pretrain":
+        scope = keras_ssl.distribute.distribution_scope(args.distribute)  # before other TF work
         train, test = _data(args)
         pretrain(
             train, test, method=args.method, backbone=args.backbone, epochs=args.epochs,
             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-            seed=args.seed, output_dir=args.output_dir,
+            seed=args.seed, output_dir=args.output_dir, scope=scope,
         )
     elif args.command == "embed":
         embeddings, _ = embed_folder(

@@ -12,8 +12,12 @@ these functions use the replica context. On one device, and under JAX
 they are identities.
 """
 
+import contextlib
+
 import keras
 from keras import ops
+
+DISTRIBUTIONS = ("none", "mirrored", "multi_worker", "tpu", "data_parallel")
 
 
 def _tf_replica_context():
@@ -142,3 +146,50 @@ def across_replicas_shuffled(fn, x):
     shuffled = ops.take(all_gather(x), ops.take(order, local), axis=0)
     outputs = all_gather(ops.stop_gradient(fn(shuffled)))
     return ops.take(outputs, ops.take(inverse, local), axis=0)
+
+
+def distribution_scope(name="none"):
+    """A context in which to build and compile a model for `name`.
+
+    - `"none"`: one device (the default device: a GPU if there is one).
+    - `"mirrored"`: `tf.distribute.MirroredStrategy` over the local GPUs.
+    - `"multi_worker"`: `tf.distribute.MultiWorkerMirroredStrategy`; every
+      worker runs the same program with its own `TF_CONFIG`. Call this
+      before any other TensorFlow work of the program.
+    - `"tpu"`: `tf.distribute.TPUStrategy` on the TPU of
+      `TPUClusterResolver()` (untested: no TPU in this project's CI).
+    - `"data_parallel"`: JAX `keras.distribution.DataParallel` over all
+      devices (set globally; the returned context does nothing).
+
+    The TensorFlow strategies need `KERAS_BACKEND=tensorflow`, DataParallel
+    needs `KERAS_BACKEND=jax`. Batch the data by the global batch in every
+    case. See docs/scaling_out.md.
+    """
+    if name not in DISTRIBUTIONS:
+        raise ValueError(f"`name` must be one of {DISTRIBUTIONS}. Received: name={name!r}")
+    backend = keras.backend.backend()
+    if name == "none":
+        return contextlib.nullcontext()
+    if name == "data_parallel":
+        if backend != "jax":
+            raise ValueError(
+                "`data_parallel` is keras.distribution.DataParallel, which needs "
+                f"KERAS_BACKEND=jax (the backend is {backend}); use `mirrored` on TensorFlow."
+            )
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        return contextlib.nullcontext()
+    if backend != "tensorflow":
+        raise ValueError(
+            f"`{name}` is a tf.distribute strategy, which needs KERAS_BACKEND=tensorflow "
+            f"(the backend is {backend}); use `data_parallel` on JAX."
+        )
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy().scope()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy().scope()
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver).scope()

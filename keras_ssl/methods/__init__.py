@@ -6,6 +6,7 @@ from keras_ssl.methods.byol import BYOL
 from keras_ssl.methods.clip import CLIP
 from keras_ssl.methods.cpc import CPC
 from keras_ssl.methods.dino import DINO
+from keras_ssl.methods.export import ExportedEncoder
 from keras_ssl.methods.export import load_encoder
 from keras_ssl.methods.moco import MoCo
 from keras_ssl.methods.momentum import MomentumModel

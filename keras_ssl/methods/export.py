@@ -4,6 +4,7 @@ import json
 import os
 
 import keras
+import numpy as np
 
 METADATA_FILE = "keras_ssl_encoder.json"
 
@@ -36,16 +37,21 @@ def export_encoder(encoder, path, method=None, verbose=False):
 def load_encoder(path, input_shape=None):
     """Loads an exported encoder as a `keras.Model` for inference.
 
-    The model wraps the SavedModel in a `keras.layers.TFSMLayer`, so it drops
-    into `keras.Sequential([encoder, keras.layers.Dense(10)])` and into every
-    `keras_ssl.evaluation` function. TensorFlow backend only.
+    On TensorFlow the model wraps the SavedModel in a
+    `keras.layers.TFSMLayer`, so it drops into
+    `keras.Sequential([encoder, keras.layers.Dense(10)])` and into every
+    `keras_ssl.evaluation` function. Keras cannot wrap a SavedModel on other
+    backends (JAX): there it returns an `ExportedEncoder`, which runs the
+    SavedModel through TensorFlow on NumPy arrays (`predict`, `__call__`;
+    `evaluation.embed`, `knn_accuracy` and `retrieval` take it).
 
     Args:
         path: a directory written by `SSLModel.export_encoder`.
         input_shape: `(H, W, C)`; read from the export's metadata when omitted.
 
     Returns:
-        A `keras.Model` from float32 images in [0, 255] to features.
+        A `keras.Model` (TensorFlow backend) or an `ExportedEncoder` from
+        float32 images in [0, 255] to features.
     """
     if not os.path.isdir(path):
         raise ValueError(f"No exported encoder at path={path!r}.")
@@ -57,6 +63,36 @@ def load_encoder(path, input_shape=None):
             )
         with open(metadata_path) as f:
             input_shape = json.load(f)["input_shape"]
+    if keras.backend.backend() != "tensorflow":
+        return ExportedEncoder(path, input_shape)
     inputs = keras.Input(tuple(input_shape), name="images")
     features = keras.layers.TFSMLayer(path, call_endpoint="serve")(inputs)
     return keras.Model(inputs, features, name="exported_encoder")
+
+
+class ExportedEncoder:
+    """An exported encoder for inference on a backend other than TensorFlow.
+
+    Calls the SavedModel's `serve` function through TensorFlow on float32
+    images in [0, 255] and returns NumPy features.
+
+    Args:
+        path: a directory written by `SSLModel.export_encoder`.
+        input_shape: `(H, W, C)` of one image (None for any size).
+    """
+
+    def __init__(self, path, input_shape):
+        import tensorflow as tf
+
+        self._tf = tf
+        self._saved_model = tf.saved_model.load(path)  # keeps its variables alive
+        self.input_shape = (None, *input_shape)
+
+    def __call__(self, images):
+        images = self._tf.constant(np.asarray(images, "float32"))
+        return np.asarray(self._saved_model.serve(images))
+
+    def predict(self, x, batch_size=256, verbose=0):
+        """Features of the images `x`, `batch_size` at a time."""
+        del verbose
+        return np.concatenate([self(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])

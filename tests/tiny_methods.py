@@ -1,0 +1,137 @@
+"""Every method at toy size, with fixed pre-made inputs: the registry of the
+cross-backend, mixed-precision and DataParallel checks.
+
+`build(name)` returns a compiled model (SGD, seed 1) and `batch(model, name)`
+a deterministic `(x, y)` batch. No random op runs in the step: the views are
+given, CLIP's augmenter is the identity, PIRL's is `FixedJigsaw` and its
+negatives come from `fixed_negatives`.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+import keras_ssl
+from keras_ssl import augmentation
+
+SIZE, BATCH = 16, 8
+
+
+def backbone():
+    return keras_ssl.backbones.small_cnn((None, None, 3))
+
+
+def patch_encoder():
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same")(inputs)
+    x = keras.layers.LayerNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+
+
+class FixedJigsaw(augmentation.Jigsaw):
+    """The top-left `3 cell_size` square cut into 9 patches in raster order."""
+
+    def call(self, images, training=True):
+        size, cells = self.patch_size, self.grid
+        x = ops.cast(images[:, : cells * size, : cells * size], "float32")
+        x = ops.reshape(x, (-1, cells, size, cells, size, x.shape[-1]))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, cells * cells, size, size, x.shape[-1]))
+
+
+def multicrop():
+    return augmentation.swav_multicrop(SIZE, num_local=2, local_size=8)
+
+
+SHAPE = dict(input_shape=(SIZE, SIZE, 3))
+METHODS = {
+    "simclr": lambda: keras_ssl.SimCLR(backbone(), projection_dims=(16, 8), **SHAPE),
+    "moco_v1": lambda: keras_ssl.MoCo(backbone(), version=1, queue_size=32, **SHAPE),
+    "moco_v2": lambda: keras_ssl.MoCo(
+        backbone(), version=2, projection_dims=(16, 8), queue_size=32, **SHAPE
+    ),
+    "moco_v3": lambda: keras_ssl.MoCo(
+        backbone(), version=3, projection_dims=(16, 8), prediction_dims=(16, 8), **SHAPE
+    ),
+    "byol": lambda: keras_ssl.BYOL(
+        backbone(), projection_dims=(16, 8), prediction_dims=(16, 8), **SHAPE
+    ),
+    "raft": lambda: keras_ssl.RAFT(
+        backbone(), projection_dims=(16, 8), prediction_dims=(16, 8), **SHAPE
+    ),
+    "simsiam": lambda: keras_ssl.SimSiam(
+        backbone(), projection_dims=(16, 16), predictor_dims=(8, 16), **SHAPE
+    ),
+    "swav": lambda: keras_ssl.SwAV(
+        backbone(), projection_dims=(16, 8), num_prototypes=10, augmenter=multicrop(), **SHAPE
+    ),
+    "dino": lambda: keras_ssl.DINO(
+        backbone(), hidden_dim=16, bottleneck_dim=8, num_prototypes=20, augmenter=multicrop(),
+        **SHAPE,
+    ),
+    "barlow_twins": lambda: keras_ssl.BarlowTwins(backbone(), projection_dims=(16, 16), **SHAPE),
+    # 32 hidden units: with 16, a near-constant output dimension puts the variance
+    # hinge where sqrt(var + 1e-4) curves hardest (second derivative 2.5e5), and
+    # float32 rounding (TF vs JAX, 4e-7 in the weights) splits the runs by step 3.
+    "vicreg": lambda: keras_ssl.VICReg(backbone(), projection_dims=(32, 16), **SHAPE),
+    "nnclr": lambda: keras_ssl.NNCLR(
+        backbone(), projection_dims=(16, 8), prediction_dims=(16, 8), queue_size=32, **SHAPE
+    ),
+    "supcon": lambda: keras_ssl.SupCon(backbone(), projection_dims=(16, 8), **SHAPE),
+    "siamese": lambda: keras_ssl.SiameseContrastive(backbone(), embedding_dim=8, **SHAPE),
+    "clip": lambda: keras_ssl.CLIP(
+        backbone(),
+        keras_ssl.backbones.text_transformer(20, 6, width=16, num_layers=1, num_heads=2),
+        embed_dim=8,
+        augmenter=augmentation.ViewAugmenter([[keras.layers.Identity()]]),
+        **SHAPE,
+    ),
+    "pirl": lambda: keras_ssl.PIRL(
+        backbone(),
+        num_items=32,
+        embedding_dim=8,
+        num_negatives=16,
+        augmenter=augmentation.ViewAugmenter([[keras.layers.Identity()], [FixedJigsaw(patch_size=4, cell_size=4)]]),
+        **SHAPE,
+    ),
+    "cpc": lambda: keras_ssl.CPC(
+        patch_encoder(), input_shape=(32, 32, 3), context_width=8, context_blocks=1, target_dim=8
+    ),
+}
+
+
+def build(name, learning_rate=0.01):
+    keras.utils.set_random_seed(1)
+    model = METHODS[name]()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9))
+    if name == "pirl":
+        model.memory_bank.sample = fixed_negatives(model.memory_bank)
+    return model
+
+
+def fixed_negatives(bank):
+    """A `MemoryBank.sample` that draws no random numbers: rows 0, 1, ..."""
+
+    def sample(num, seed=None):
+        return keras.ops.arange(num, dtype="int32") % bank.num_items
+
+    return sample
+
+
+def batch(model, name, seed=0):
+    """`(x, y)`: pre-made views (and labels, tokens, indices) for one step."""
+    rng = np.random.default_rng(seed)
+
+    def images(h, w):
+        return rng.uniform(0, 255, (BATCH, h, w, 3)).astype("float32")
+
+    labels = rng.integers(0, 3, BATCH).astype("int32")
+    if name == "clip":
+        tokens = rng.integers(1, 20, (BATCH, 6)).astype("int32")
+        return {"images": images(SIZE, SIZE), "tokens": tokens}, None
+    if name == "pirl":
+        index = rng.permutation(32)[:BATCH].astype("int32")
+        return {"images": images(SIZE, SIZE), "index": index}, None
+    views = tuple(images(h, w) for h, w in model.augmenter.output_sizes)
+    return views, (labels if name == "supcon" else None)
