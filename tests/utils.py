@@ -30,14 +30,22 @@ def value_and_gradients(fn, *args):
     raise NotImplementedError(keras.backend.backend())
 
 
+def is_zero(gradient):
+    """No gradient: None (TensorFlow, unconnected) or all zeros (JAX)."""
+    return gradient is None or not np.any(gradient)
+
+
 def variable_gradients(fn, variables):
-    """Gradients of the scalar `fn()` with respect to Keras `variables`."""
+    """Gradients of the scalar `fn()` with respect to Keras `variables`;
+    `fn` may assign state (discarded on JAX, kept on TensorFlow)."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
+        values = [v.value for v in variables]
         with tf.GradientTape() as tape:
+            tape.watch(values)  # non-trainable ones too (targets, queues)
             value = fn()
-        return [None if g is None else np.asarray(g) for g in tape.gradient(value, variables)]
+        return [None if g is None else np.asarray(g) for g in tape.gradient(value, values)]
     if keras.backend.backend() == "jax":
         import jax
 

@@ -321,6 +321,19 @@ class SSLModel(keras.Model):
                 "keras-team/keras issue 19246). Compile with steps_per_execution=1."
             )
 
+    def _symbolic_build(self, iterator=None, data_batch=None):
+        # Keras builds a model whose layers are not all built by calling it in
+        # inference mode on the first raw batch (the JAX trainer always, the
+        # TensorFlow one under a strategy). Our inference path is the encoder,
+        # which takes images of the views' size; raw images (cropped by the
+        # augmenter in training) need not have it. Every variable exists after
+        # `__init__`; the only layers left unbuilt are the augmenter's, which
+        # have no shape-dependent weights: mark them built, so that Keras only
+        # builds the optimizer.
+        for layer in self.augmenter._flatten_layers():
+            layer.built = True
+        super()._symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # TensorFlow trainer only. Before the first step Keras reduces the
         # first distributed batch over all replicas, only to read its shapes;
