@@ -23,7 +23,12 @@ def export_encoder(encoder, path, method=None, verbose=False):
         method: name of the method that trained the encoder (metadata).
         verbose: print Keras's export summary.
     """
-    encoder.export(path, format="tf_saved_model", verbose=verbose)
+    options = {}
+    if keras.backend.backend() == "jax":
+        # An inference export: jax2tf cannot differentiate convolutions over
+        # a polymorphic image size (backbones built for (None, None, C)).
+        options["jax2tf_kwargs"] = {"with_gradient": False}
+    encoder.export(path, format="tf_saved_model", verbose=verbose, **options)
     metadata = {
         "input_shape": list(encoder.input_shape[1:]),
         "feature_dim": int(encoder.output_shape[-1]),
