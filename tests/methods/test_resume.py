@@ -50,9 +50,32 @@ def make_byol():
     return compiled(keras_ssl.BYOL(backbone))
 
 
-MODEL_FACTORIES = {"simclr": make_simclr, "moco_v2": make_moco_v2, "byol": make_byol}
-# Three fits per case: the momentum methods take 30-90 s on 2 shared cores.
-SLOW = {"moco_v2", "byol"}
+def make_swav():
+    """Prototypes frozen in epoch 1 and the queue used from epoch 2, so the
+    restarted run must restore the epoch counter and the queue's contents."""
+    keras.utils.set_random_seed(7)
+    backbone = keras_ssl.backbones.small_cnn((None, None, 3))
+    return compiled(
+        keras_ssl.SwAV(
+            backbone,
+            input_shape=(SIZE, SIZE, 3),
+            projection_dims=(32, 16),
+            num_prototypes=16,
+            freeze_prototypes_epochs=1,
+            queue_size=32,
+            queue_start_epoch=1,
+        )
+    )
+
+
+MODEL_FACTORIES = {
+    "simclr": make_simclr,
+    "moco_v2": make_moco_v2,
+    "byol": make_byol,
+    "swav": make_swav,
+}
+# Three fits per case: the momentum methods and SwAV take 30-90 s on 2 shared cores.
+SLOW = {"moco_v2", "byol", "swav"}
 
 
 @pytest.fixture(scope="module")
