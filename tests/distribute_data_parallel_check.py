@@ -3,7 +3,11 @@
 SimCLR, MoCo v2, BYOL, SwAV and DINO (tests/tiny_methods.py) train three
 steps on the same global batches, with and without the distribution: the
 losses, the weights and the methods' state (MoCo's queue and pointer, DINO's
-center) must agree. Own process (the device count is fixed before JAX
+center) must agree. The check runs in float64: in float32, XLA's
+DataParallel program on an AVX-512 machine computed the first step's update
+of small_cnn's third conv block 2 % away from a float64 reference while one
+device came within 2e-6 (float64 DataParallel: 6e-7), so float32 would test
+XLA's kernels rather than the methods' cross-device arithmetic. Own process (the device count is fixed before JAX
 starts): `python tests/distribute_data_parallel_check.py`; prints ALL OK.
 Driven by tests/test_distribute_data_parallel.py.
 """
@@ -16,7 +20,12 @@ os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
 import keras  # noqa: E402
+
+keras.config.set_floatx("float64")
+keras.config.set_dtype_policy("float64")
 import numpy as np  # noqa: E402
 
 from tests import tiny_methods  # noqa: E402

@@ -1,6 +1,8 @@
 """TensorFlow and JAX give the same loss history for three steps of every
-method (tests/tiny_methods.py): same initial weights, same pre-made inputs,
-no random op in the step. Each backend runs in its own process."""
+method (tests/tiny_methods.py), and the same weights and state after each
+step: same initial weights, same pre-made inputs, no random op in the step,
+each step from the state TensorFlow had there (tests/backend_loss_history.py).
+Each backend runs in its own process."""
 
 import json
 import os
@@ -29,9 +31,12 @@ def run(backend, directory):
 
 @pytest.mark.slow
 def test_tensorflow_and_jax_loss_histories_agree(tmp_path):
-    tensorflow = run("tensorflow", tmp_path)
-    jax = run("jax", tmp_path)
+    tensorflow = run("tensorflow", tmp_path)["losses"]
+    jax_run = run("jax", tmp_path)
+    jax = jax_run["losses"]
     assert set(tensorflow) == set(jax) == set(tiny_methods.METHODS)
+    # After each step JAX's weights and state equal TensorFlow's (1e-5).
+    assert not any(jax_run["mismatches"].values()), jax_run["mismatches"]
     for name in tiny_methods.METHODS:
         assert len(tensorflow[name]) == 3 and np.all(np.isfinite(tensorflow[name])), name
         np.testing.assert_allclose(jax[name], tensorflow[name], rtol=1e-5, atol=1e-5, err_msg=name)
