@@ -9,6 +9,7 @@ from keras_ssl import evaluation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl import methods
+from keras_ssl import optimizers
 from keras_ssl import plots
 from keras_ssl import retrieval
 from keras_ssl.methods import BYOL

@@ -33,17 +33,20 @@ class BarlowTwins(SSLModel):
             `(8192, 8192, 8192)`, or `(2048, 2048, 2048)` for images of at
             most 64 px.
         lambda_: weight of the off-diagonal (redundancy) term.
+        scale_loss: constant factor on the loss; solo-learn's CIFAR recipe
+            uses 0.1 with LARS (METHODS.md section 18), the repo 1.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
 
     Example:
     >>> backbone = keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar")
     >>> model = keras_ssl.BarlowTwins(backbone)
-    >>> model.compile(optimizer=keras.optimizers.SGD(0.06, momentum=0.9))
+    >>> model.compile(optimizer=keras_ssl.optimizers.LARS(
+    ...     0.3, weight_decay=1e-4, eta=0.02, clip_lr=True))  # solo-learn CIFAR
     >>> model.fit(images, epochs=200, batch_size=256)
     """
 
-    def __init__(self, backbone, projection_dims=None, lambda_=0.0051, **kwargs):
+    def __init__(self, backbone, projection_dims=None, lambda_=0.0051, scale_loss=1.0, **kwargs):
         super().__init__(backbone, **kwargs)
         if projection_dims is None:
             projection_dims = (2048 if self.small_images else 8192,) * 3
@@ -51,6 +54,9 @@ class BarlowTwins(SSLModel):
         if lambda_ < 0:
             raise ValueError(f"`lambda_` must be >= 0. Received: lambda_={lambda_}")
         self.lambda_ = float(lambda_)
+        if scale_loss <= 0:
+            raise ValueError(f"`scale_loss` must be > 0. Received: scale_loss={scale_loss}")
+        self.scale_loss = float(scale_loss)
         self.projector = layers.mlp(
             self.feature_dim, self.projection_dims, last_bias=False, name="projector"
         )
@@ -64,9 +70,11 @@ class BarlowTwins(SSLModel):
 
     def compute_ssl_loss(self, outputs, training):
         z_a, z_b = outputs["projections"]
-        return losses.barlow_twins_loss(z_a, z_b, self.lambda_)
+        return self.scale_loss * losses.barlow_twins_loss(z_a, z_b, self.lambda_)
 
     def get_config(self):
         config = super().get_config()
-        config.update(projection_dims=self.projection_dims, lambda_=self.lambda_)
+        config.update(
+            projection_dims=self.projection_dims, lambda_=self.lambda_, scale_loss=self.scale_loss
+        )
         return config

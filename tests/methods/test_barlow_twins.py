@@ -30,6 +30,8 @@ def test_construction_defaults_and_attributes():
     assert model.count_params() > 0 and int(model.step) == 0
     with pytest.raises(ValueError, match="lambda_"):
         make_model(lambda_=-1.0)
+    with pytest.raises(ValueError, match="scale_loss"):
+        make_model(scale_loss=0.0)
 
 
 def test_loss_equals_reference_on_projections():
@@ -41,6 +43,18 @@ def test_loss_equals_reference_on_projections():
     z_a, z_b = (np.asarray(z) for z in outputs["projections"])
     assert float(loss) == pytest.approx(reference.barlow_twins(z_a, z_b), rel=1e-4)
     assert int(model.step) == 1
+
+
+def test_scale_loss_scales_the_loss():
+    rng = np.random.default_rng(0)
+    views = tuple(rng.uniform(0, 255, (8, 16, 16, 3)).astype("float32") for _ in range(2))
+    values = []
+    for scale in (1.0, 0.1):
+        model = make_model(scale_loss=scale)
+        outputs = model(views, training=True)
+        values.append(float(model.compute_loss(x=views, y_pred=outputs, training=True)))
+    assert values[1] == pytest.approx(0.1 * values[0], rel=1e-5)
+    assert keras_ssl.BarlowTwins.from_config(model.get_config()).scale_loss == 0.1
 
 
 def test_fit_on_real_images_lowers_the_loss(images):

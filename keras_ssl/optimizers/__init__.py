@@ -1,0 +1,3 @@
+"""Optimizers of the SSL recipes that Keras does not ship."""
+
+from keras_ssl.optimizers.lars import LARS
