@@ -112,6 +112,10 @@ def define_flags():
         "saved_model/ and a Keras encoder.keras (benchmarks/downstream.py reads both)."
     )
     flags.DEFINE_integer("seed", 0, "Random seed.")
+    flags.DEFINE_string(
+        "method_args", "{}", 'JSON object of constructor arguments that replace or add to the '
+        'protocol\'s, e.g. \'{"loss": "info_nce"}\' for PIRL.'
+    )
 
 
 def build_method(name, input_shape, backbone="small_cnn", **overrides):
@@ -221,7 +225,7 @@ def main(argv):
     print(json.dumps({"seconds_per_step": timings, "ratios": ratios}, indent=2))
 
     keras.utils.set_random_seed(FLAGS.seed)
-    model = build_method(FLAGS.method, x_train.shape[1:])
+    model = build_method(FLAGS.method, x_train.shape[1:], **json.loads(FLAGS.method_args))
     floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     print(f"Random-init kNN floor: {floor:.4f}")
     train_seconds = pretrain(
@@ -231,6 +235,7 @@ def main(argv):
     accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     results = {
         "method": FLAGS.method,
+        "method_args": json.loads(FLAGS.method_args),
         "optimizer": FLAGS.optimizer,
         "lr": FLAGS.lr,
         "knn_top1": accuracy,
