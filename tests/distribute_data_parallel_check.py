@@ -7,8 +7,9 @@ center) must agree. The check runs in float64: in float32, XLA's
 DataParallel program on an AVX-512 machine computed the first step's update
 of small_cnn's third conv block 2 % away from a float64 reference while one
 device came within 2e-6 (float64 DataParallel: 6e-7), so float32 would test
-XLA's kernels rather than the methods' cross-device arithmetic. Own process (the device count is fixed before JAX
-starts): `python tests/distribute_data_parallel_check.py`; prints ALL OK.
+XLA's kernels rather than the methods' cross-device arithmetic. Own process
+(the device count is fixed before JAX starts):
+`python tests/distribute_data_parallel_check.py`; prints ALL OK.
 Driven by tests/test_distribute_data_parallel.py.
 """
 
