@@ -104,6 +104,10 @@ def define_flags():
         "LARS as solo-learn's CIFAR recipes for Barlow Twins and VICReg (momentum 0.9, "
         "weight decay 1e-4, eta 0.02, clip_lr; run with --lr 0.3)."
     )
+    flags.DEFINE_bool(
+        "bank_from_features", False, "PIRL: start the memory bank from the untrained "
+        "encoder's embeddings (`PIRL.initialize_memory_bank`, timed) instead of random rows."
+    )
     flags.DEFINE_integer("timing_steps", 8, "Steps timed per variant and round.")
     flags.DEFINE_integer("timing_rounds", 3, "Interleaved rounds of the step timings.")
     flags.DEFINE_string("output", None, "Write the figures as JSON here.")
@@ -140,11 +144,13 @@ def ssl_images(name, x):
     return tf.data.Dataset.from_tensor_slices(x)
 
 
-def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd"):
+def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd", bank_from_features=False):
     """The protocol's training: `steps` steps of shuffled batches of `x`, SGD
     momentum 0.9, weight decay 5e-4 (or `optimizer="lars"`: LARS momentum 0.9,
     weight decay 1e-4, eta 0.02, clip_lr), lr `lr` with per-step cosine decay
-    to 0. Returns the wall seconds of `fit` (tracing included)."""
+    to 0. With `bank_from_features` a memory-bank method first writes its
+    untrained embeddings into the bank (`PIRL.initialize_memory_bank`).
+    Returns the wall seconds of that and `fit` (tracing included)."""
     schedule = keras.optimizers.schedules.CosineDecay(lr, steps)
     if optimizer == "lars":
         model.compile(
@@ -162,6 +168,8 @@ def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd"):
         .prefetch(tf.data.AUTOTUNE)
     )
     start = time.perf_counter()
+    if bank_from_features:
+        model.initialize_memory_bank(ssl_images(name, x), batch_size)
     model.fit(images, epochs=1, steps_per_epoch=steps, verbose=2)
     return time.perf_counter() - start
 
@@ -233,13 +241,14 @@ def main(argv):
     print(f"Random-init kNN floor: {floor:.4f}")
     train_seconds = pretrain(
         model, FLAGS.method, x_train, FLAGS.steps, FLAGS.batch_size, FLAGS.lr, FLAGS.seed,
-        FLAGS.optimizer,
+        FLAGS.optimizer, FLAGS.bank_from_features,
     )
     accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     results = {
         "method": FLAGS.method,
         "method_args": method_args,
         "optimizer": FLAGS.optimizer,
+        "bank_from_features": FLAGS.bank_from_features,
         "lr": FLAGS.lr,
         "knn_top1": accuracy,
         "random_init_floor": floor,

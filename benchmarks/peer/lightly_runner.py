@@ -1,6 +1,6 @@
 """The lightly (PyTorch) side of the peer benchmark; runs in the peer venv.
 
-SimCLR, BYOL and MoCo v2 built from lightly's heads, losses, momentum
+SimCLR, BYOL, MoCo v2 and SwAV (two crops) built from lightly's heads, losses, momentum
 utilities and `SimCLRTransform`, trained with PyTorch's SGD on images read by
 torchvision's `ImageFolder` through a `DataLoader` with 2 workers: the way
 lightly's own CIFAR-10 benchmark trains them. The settings match
@@ -28,11 +28,14 @@ import torch
 import torchvision
 from lightly.loss import NegativeCosineSimilarity
 from lightly.loss import NTXentLoss
+from lightly.loss import SwaVLoss
 from lightly.models.batchnorm import SplitBatchNorm
 from lightly.models.modules import BYOLPredictionHead
 from lightly.models.modules import BYOLProjectionHead
 from lightly.models.modules import MoCoProjectionHead
 from lightly.models.modules import SimCLRProjectionHead
+from lightly.models.modules import SwaVProjectionHead
+from lightly.models.modules import SwaVPrototypes
 from lightly.models.utils import deactivate_requires_grad
 from lightly.models.utils import update_momentum
 from lightly.transforms import SimCLRTransform
@@ -158,7 +161,28 @@ class MoCoV2(nn.Module):
         return 0.5 * (self.criterion(q0, k1) + self.criterion(q1, k0))
 
 
-METHODS = {"simclr": SimCLR, "byol": BYOL, "moco_v2": MoCoV2}
+class SwAV(nn.Module):
+    """Projector D-512-128, 512 prototypes renormalized before each step, no
+    queue, T 0.1, Sinkhorn eps 0.05 with 3 iterations, the two views as the
+    high-resolution crops (lightly's CIFAR-10 benchmark head)."""
+
+    def __init__(self, backbone, dim, total_steps):
+        super().__init__()
+        self.backbone = backbone
+        self.projection_head = SwaVProjectionHead(dim, 512, 128)
+        self.prototypes = SwaVPrototypes(128, 512)
+        self.criterion = SwaVLoss()
+
+    def training_loss(self, x0, x1, step):
+        self.prototypes.normalize()
+        scores = [
+            self.prototypes(nn.functional.normalize(self.projection_head(self.backbone(x)), dim=1))
+            for x in (x0, x1)
+        ]
+        return self.criterion(scores, [])
+
+
+METHODS = {"simclr": SimCLR, "byol": BYOL, "moco_v2": MoCoV2, "swav": SwAV}
 
 
 def first_per_class(dataset, max_images):

@@ -1,7 +1,7 @@
 """The keras_ssl side of the peer benchmark; runs in keras_ssl's environment.
 
 The protocol's method (`benchmarks.fixed_budget.METHODS`: SimCLR, MoCo v2,
-BYOL) on small_cnn or ResNet-18 with the CIFAR stem, every method with the
+BYOL, SwAV without its queue, as lightly's side) on small_cnn or ResNet-18 with the CIFAR stem, every method with the
 SimCLR CIFAR augmentation (`simclr_views(32)`: jitter strength 0.5, no blur)
 as in `lightly_runner.py`, made inside the model; images decoded once by
 `keras_ssl.data.load_image_folder` and batched by `tf.data`; SGD momentum
@@ -32,7 +32,7 @@ from benchmarks.timing import fit_step_seconds
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("mode", "throughput", ["throughput", "quality"], "What to measure.")
-flags.DEFINE_enum("method", "simclr", ["simclr", "byol", "moco_v2"], "Method.")
+flags.DEFINE_enum("method", "simclr", ["simclr", "byol", "moco_v2", "swav"], "Method.")
 flags.DEFINE_enum("backbone", "small_cnn", ["small_cnn", "resnet18"], "Backbone.")
 flags.DEFINE_string("data_dir", "../shared/datasets/cifar10", "CIFAR-10 image folder.")
 flags.DEFINE_integer("batch_size", 256, "Batch size.")
@@ -53,12 +53,17 @@ def load(split, max_images=0):
     return x, y
 
 
+# Settings that differ from the fixed-budget protocol to match lightly's side.
+PEER_SETTINGS = {"swav": {"queue_size": 0}}
+
+
 def build(x):
     return build_method(
         FLAGS.method,
         x.shape[1:],
         FLAGS.backbone,
         augmenter=keras_ssl.augmentation.simclr_views(x.shape[1], seed=FLAGS.seed),
+        **PEER_SETTINGS.get(FLAGS.method, {}),
     )
 
 

@@ -24,7 +24,9 @@ Quality (`--quality`): the fixed-budget kNN protocol of
 `benchmarks/fixed_budget.py` for both (full CIFAR-10 train, batch 256, 390
 steps, lr 0.12 per-step cosine, weighted kNN k=200 T=0.1 on the test set),
 one after the other; prints accuracy (difference in points) and train wall
-time (ratio).
+time (ratio). SwAV (`--methods swav`) is there to check whether a method
+that misses our budget learns on lightly's side: two crops of the same
+SimCLR transform on both sides, no queue.
 
     python -m benchmarks.peer.run --setup
     python -m benchmarks.peer.run --methods simclr,byol,moco_v2
@@ -51,7 +53,10 @@ BATCH_SIZES = {"small_cnn": 256, "resnet18": 128}
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("setup", False, "Only create the peer venv, then exit.")
 flags.DEFINE_bool("quality", False, "Run the fixed-budget kNN protocol instead of throughput.")
-flags.DEFINE_list("methods", ["simclr", "byol", "moco_v2"], "Methods: simclr, byol, moco_v2.")
+flags.DEFINE_list(
+    "methods", ["simclr", "byol", "moco_v2"],
+    "Methods: simclr, byol, moco_v2, and swav (two crops, no queue, 512 prototypes).",
+)
 flags.DEFINE_enum("backbone", "small_cnn", list(BATCH_SIZES), "Backbone.")
 flags.DEFINE_string("data_dir", os.path.join(REPO, "..", "shared", "datasets", "cifar10"), "CIFAR-10 image folder (train/, test/).")
 flags.DEFINE_integer("batch_size", None, "Batch size; default 256 (small_cnn, quality) or 128 (resnet18).")
@@ -191,9 +196,11 @@ def table(rows):
 
 def main(argv):
     del argv
-    unknown = sorted(set(FLAGS.methods) - {"simclr", "byol", "moco_v2"})
+    unknown = sorted(set(FLAGS.methods) - {"simclr", "byol", "moco_v2", "swav"})
     if unknown:
-        raise ValueError(f"`--methods` must be among simclr, byol, moco_v2. Received: {unknown}")
+        raise ValueError(
+            f"`--methods` must be among simclr, byol, moco_v2, swav. Received: {unknown}"
+        )
     setup()
     if FLAGS.setup:
         return
