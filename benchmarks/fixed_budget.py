@@ -82,6 +82,14 @@ METHODS = {
     "pirl": ("PIRL", {"num_items": 50000}),
     "cpc": ("CPC", {}),
 }
+# Optimizer name -> builder from a learning rate (schedule).
+OPTIMIZERS = {
+    "sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9, weight_decay=5e-4),
+    "sgd_coupled": lambda lr: keras_ssl.optimizers.SGD(lr, momentum=0.9, weight_decay=5e-4),
+    "lars": lambda lr: keras_ssl.optimizers.LARS(
+        lr, momentum=0.9, weight_decay=1e-4, eta=0.02, clip_lr=True
+    ),
+}
 # Methods whose backbone also runs on patches (it is built for any size and
 # the method gets the image shape), and methods whose data carries each
 # image's dataset index (`keras_ssl.data.with_index`; no pre-made views).
@@ -100,8 +108,10 @@ def define_flags():
     flags.DEFINE_integer("batch_size", 256, "Batch size.")
     flags.DEFINE_float("lr", 0.12, "Peak learning rate.")
     flags.DEFINE_enum(
-        "optimizer", "sgd", ["sgd", "lars"], "SGD momentum 0.9 with weight decay 5e-4, or "
-        "LARS as solo-learn's CIFAR recipes for Barlow Twins and VICReg (momentum 0.9, "
+        "optimizer", "sgd", list(OPTIMIZERS), "sgd: Keras's SGD, momentum 0.9, weight decay "
+        "5e-4 (decoupled: the figures recorded so far); sgd_coupled: the same with the decay "
+        "added to the gradient, as torch.optim.SGD and the peers (keras_ssl.optimizers.SGD); "
+        "lars: LARS as solo-learn's CIFAR recipes for Barlow Twins and VICReg (momentum 0.9, "
         "weight decay 1e-4, eta 0.02, clip_lr; run with --lr 0.3)."
     )
     flags.DEFINE_bool(
@@ -145,21 +155,11 @@ def ssl_images(name, x):
 
 
 def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd", bank_from_features=False):
-    """The protocol's training: `steps` steps of shuffled batches of `x`, SGD
-    momentum 0.9, weight decay 5e-4 (or `optimizer="lars"`: LARS momentum 0.9,
-    weight decay 1e-4, eta 0.02, clip_lr), lr `lr` with per-step cosine decay
-    to 0. With `bank_from_features` a memory-bank method first writes its
+    """The protocol's training: `steps` steps of shuffled batches of `x` with
+    the `OPTIMIZERS[optimizer]` at lr `lr` with per-step cosine decay to 0. With `bank_from_features` a memory-bank method first writes its
     untrained embeddings into the bank (`PIRL.initialize_memory_bank`).
     Returns the wall seconds of that and `fit` (tracing included)."""
-    schedule = keras.optimizers.schedules.CosineDecay(lr, steps)
-    if optimizer == "lars":
-        model.compile(
-            optimizer=keras_ssl.optimizers.LARS(
-                schedule, momentum=0.9, weight_decay=1e-4, eta=0.02, clip_lr=True
-            )
-        )
-    else:
-        model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4))
+    model.compile(optimizer=OPTIMIZERS[optimizer](keras.optimizers.schedules.CosineDecay(lr, steps)))
     images = (
         ssl_images(name, x)
         .shuffle(len(x), seed=seed)

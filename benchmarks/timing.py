@@ -65,19 +65,26 @@ def fit_step_seconds(model, dataset, steps, warmup=3):
     return timer.times
 
 
+def function_seconds(function, inputs, steps, warmup=2):
+    """Per-call seconds of `function(inputs)` in a `tf.function`, its outputs
+    (a list of tensors) copied to the host, after `warmup` untimed calls."""
+    compiled = tf.function(function)
+    times = []
+    for i in range(warmup + steps):
+        start = time.perf_counter()
+        [o.numpy() for o in compiled(inputs)]
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
 def augmentation_seconds(augmenter, images, steps, warmup=2):
     """Per-call seconds of `augmenter(images, training=True)` in a
     `tf.function`, the views copied to the host (as `fit` would consume
     them)."""
-    augment = tf.function(lambda batch: augmenter(batch, training=True))
-    images = tf.constant(images)
-    times = []
-    for i in range(warmup + steps):
-        start = time.perf_counter()
-        [v.numpy() for v in augment(images)]
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return times
+    return function_seconds(
+        lambda batch: augmenter(batch, training=True), tf.constant(images), steps, warmup
+    )
 
 
 def supervised_model(input_shape, backbone="small_cnn", jit_compile="auto"):

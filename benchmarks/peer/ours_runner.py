@@ -4,8 +4,10 @@ The protocol's method (`benchmarks.fixed_budget.METHODS`: SimCLR, MoCo v2,
 BYOL, SwAV without its queue, as lightly's side) on small_cnn or ResNet-18 with the CIFAR stem, every method with the
 SimCLR CIFAR augmentation (`simclr_views(32)`: jitter strength 0.5, no blur)
 as in `lightly_runner.py`, made inside the model; images decoded once by
-`keras_ssl.data.load_image_folder` and batched by `tf.data`; SGD momentum
-0.9, weight decay 5e-4; TF intra- and inter-op threads set by `--threads`.
+`keras_ssl.data.load_image_folder` and batched by `tf.data`;
+`keras_ssl.optimizers.SGD` (torch.optim.SGD's update: momentum 0.9, weight
+decay 5e-4 added to the gradient); TF intra- and inter-op threads set by
+`--threads`.
 
 Modes and line protocol as `lightly_runner.py` (README.md):
 `--mode throughput` prints `{"ready": ...}`, then answers each `run` line
@@ -26,6 +28,7 @@ import keras
 import tensorflow as tf
 
 import keras_ssl
+from benchmarks.fixed_budget import OPTIMIZERS
 from benchmarks.fixed_budget import build_method
 from benchmarks.fixed_budget import pretrain
 from benchmarks.timing import fit_step_seconds
@@ -78,9 +81,7 @@ def library():
 def throughput():
     x, _ = load("train", FLAGS.max_images)
     model = build(x)
-    model.compile(
-        optimizer=keras.optimizers.SGD(FLAGS.lr, momentum=0.9, weight_decay=5e-4)
-    )
+    model.compile(optimizer=OPTIMIZERS["sgd_coupled"](FLAGS.lr))
     images = (
         tf.data.Dataset.from_tensor_slices(x)
         .shuffle(len(x), seed=FLAGS.seed)
@@ -100,7 +101,8 @@ def quality():
     test = load("test")
     model = build(train[0])
     seconds = pretrain(
-        model, FLAGS.method, train[0], FLAGS.train_steps, FLAGS.batch_size, FLAGS.lr, FLAGS.seed
+        model, FLAGS.method, train[0], FLAGS.train_steps, FLAGS.batch_size, FLAGS.lr, FLAGS.seed,
+        optimizer="sgd_coupled",
     )
     emit(
         {

@@ -1,5 +1,6 @@
 """Make augmented views inside a `tf.data` pipeline."""
 
+import keras
 import tensorflow as tf
 
 
@@ -24,6 +25,11 @@ def with_views(ds, augmenter, num_parallel_calls=tf.data.AUTOTUNE):
     Returns:
         The mapped dataset, with `prefetch(AUTOTUNE)`.
 
+    Raises:
+        ValueError: the augmenter is a Keras layer and the backend is not
+            TensorFlow (its `keras.ops` would run on the backend's arrays,
+            which `tf.data` cannot hold).
+
     Example:
 
     ```python
@@ -46,6 +52,14 @@ def with_views(ds, augmenter, num_parallel_calls=tf.data.AUTOTUNE):
             "`ds` must be batched, with images of shape (B, H, W, C); got "
             f"images of shape {image_spec.shape}. Call `ds.batch(...)` "
             "before `with_views`."
+        )
+
+    if isinstance(augmenter, keras.layers.Layer) and keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "`with_views` runs the augmenter's Keras layers inside `tf.data`, which "
+            "needs the TensorFlow backend; this is "
+            f"KERAS_BACKEND={keras.backend.backend()}. Pass raw images to `fit` "
+            "instead: every method augments inside its training step, on any backend."
         )
 
     def make_views(images):

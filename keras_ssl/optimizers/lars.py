@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from keras_ssl.optimizers.sgd import SGD
+
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
-class LARS(keras.optimizers.Optimizer):
+class LARS(SGD):
     """SGD with momentum whose step for each weight matrix is rescaled by a
     trust ratio `eta * ||w|| / ||g||` (You et al. 2017, "Large Batch Training
     of Convolutional Networks"), as the Barlow Twins, VICReg and BYOL
@@ -49,46 +51,32 @@ class LARS(keras.optimizers.Optimizer):
         name="lars",
         **kwargs,
     ):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        for arg, value in (("momentum", momentum), ("weight_decay", weight_decay), ("eta", eta)):
-            if value < 0:
-                raise ValueError(f"`{arg}` must be >= 0. Received: {arg}={value}")
-        self.momentum = float(momentum)
-        self.lars_weight_decay = float(weight_decay)
+        super().__init__(
+            learning_rate=learning_rate,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            name=name,
+            **kwargs,
+        )
+        if eta < 0:
+            raise ValueError(f"`eta` must be >= 0. Received: eta={eta}")
         self.eta = float(eta)
         self.clip_lr = bool(clip_lr)
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self.momentums = self.add_optimizer_variables(variables, "momentum")
-
-    def update_step(self, gradient, variable, learning_rate):
-        learning_rate = ops.cast(learning_rate, variable.dtype)
-        gradient = ops.cast(gradient, variable.dtype)
-        if len(variable.shape) > 1:
-            weights = ops.convert_to_tensor(variable)
-            gradient = gradient + self.lars_weight_decay * weights
-            weight_norm = ops.sqrt(ops.sum(ops.square(weights)))
-            gradient_norm = ops.sqrt(ops.sum(ops.square(gradient)))
-            both = ops.logical_and(weight_norm > 0, gradient_norm > 0)
-            ratio = ops.where(
-                both, self.eta * weight_norm / ops.where(both, gradient_norm, 1.0), 1.0
-            )
-            if self.clip_lr:
-                ratio = ops.minimum(ratio / learning_rate, 1.0)
-            gradient = gradient * ratio
-        momentum = self.momentums[self._get_variable_index(variable)]
-        self.assign(momentum, self.momentum * momentum + gradient)
-        self.assign_sub(variable, learning_rate * momentum)
+    def scale_gradient(self, gradient, variable, learning_rate):
+        if len(variable.shape) < 2:
+            return gradient
+        gradient = super().scale_gradient(gradient, variable, learning_rate)
+        weights = ops.convert_to_tensor(variable)
+        weight_norm = ops.sqrt(ops.sum(ops.square(weights)))
+        gradient_norm = ops.sqrt(ops.sum(ops.square(gradient)))
+        both = ops.logical_and(weight_norm > 0, gradient_norm > 0)
+        ratio = ops.where(both, self.eta * weight_norm / ops.where(both, gradient_norm, 1.0), 1.0)
+        if self.clip_lr:
+            ratio = ops.minimum(ratio / learning_rate, 1.0)
+        return gradient * ratio
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            momentum=self.momentum,
-            weight_decay=self.lars_weight_decay,
-            eta=self.eta,
-            clip_lr=self.clip_lr,
-        )
+        config.update(eta=self.eta, clip_lr=self.clip_lr)
         return config

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import keras_ssl
 from keras_ssl.data import load_image_folder
 from keras_ssl.data import load_tfds
 from keras_ssl.data import with_views
@@ -135,3 +136,11 @@ def test_with_views_errors():
             tf.data.Dataset.from_tensor_slices(x).batch(2),
             lambda images, training: images,
         )
+
+
+def test_with_views_needs_the_tensorflow_backend_for_keras_layers(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    ds = tf.data.Dataset.from_tensor_slices(np.zeros((4, 8, 8, 3), "uint8")).batch(2)
+    with pytest.raises(ValueError, match="needs the TensorFlow backend"):
+        with_views(ds, keras_ssl.augmentation.simclr_views(8))
+    with_views(ds, _two_views)  # a plain function is fine

@@ -57,7 +57,7 @@ def test_config_round_trip_and_bad_arguments():
     optimizer = keras_ssl.optimizers.LARS(0.3, weight_decay=1e-4, eta=0.02, clip_lr=True)
     config = optimizer.get_config()
     clone = keras_ssl.optimizers.LARS.from_config(config)
-    assert (clone.lars_weight_decay, clone.eta, clone.clip_lr) == (1e-4, 0.02, True)
+    assert (clone.coupled_weight_decay, clone.eta, clone.clip_lr) == (1e-4, 0.02, True)
     with pytest.raises(ValueError, match="eta"):
         keras_ssl.optimizers.LARS(eta=-1.0)
 
