@@ -60,13 +60,13 @@ def ssl_variant(name, x, batch_size, **overrides):
 
 def target_forward_seconds(model, views, steps):
     """Per-call seconds of the target encoder and projector on all views, BN in
-    training mode, in a `tf.function` (the momentum step's extra forward)."""
+    training mode, compiled (the momentum step's extra forward)."""
     return function_seconds(
         lambda batch: [
             model.target_projector(model.target_encoder(v, training=True), training=True)
             for v in batch
         ],
-        [tf.constant(v) for v in views],
+        list(views),
         steps,
     )
 

@@ -65,26 +65,36 @@ def fit_step_seconds(model, dataset, steps, warmup=3):
     return timer.times
 
 
+def compile_function(function):
+    """`function` compiled for the Keras backend: `tf.function` on
+    TensorFlow, `jax.jit` on JAX."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(function)
+    return tf.function(function)
+
+
 def function_seconds(function, inputs, steps, warmup=2):
-    """Per-call seconds of `function(inputs)` in a `tf.function`, its outputs
-    (a list of tensors) copied to the host, after `warmup` untimed calls."""
-    compiled = tf.function(function)
+    """Per-call seconds of `function(inputs)` compiled for the backend
+    (`compile_function`), its outputs (a list of tensors) copied to the host,
+    after `warmup` untimed calls."""
+    compiled = compile_function(function)
+    inputs = keras.tree.map_structure(keras.ops.convert_to_tensor, inputs)
     times = []
     for i in range(warmup + steps):
         start = time.perf_counter()
-        [o.numpy() for o in compiled(inputs)]
+        [keras.ops.convert_to_numpy(o) for o in compiled(inputs)]
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return times
 
 
 def augmentation_seconds(augmenter, images, steps, warmup=2):
-    """Per-call seconds of `augmenter(images, training=True)` in a
-    `tf.function`, the views copied to the host (as `fit` would consume
+    """Per-call seconds of `augmenter(images, training=True)` compiled for
+    the backend, the views copied to the host (as `fit` would consume
     them)."""
-    return function_seconds(
-        lambda batch: augmenter(batch, training=True), tf.constant(images), steps, warmup
-    )
+    return function_seconds(lambda batch: augmenter(batch, training=True), images, steps, warmup)
 
 
 def supervised_model(input_shape, backbone="small_cnn", jit_compile="auto"):
