@@ -115,8 +115,9 @@ def define_flags():
         "weight decay 1e-4, eta 0.02, clip_lr; run with --lr 0.3)."
     )
     flags.DEFINE_bool(
-        "bank_from_features", False, "PIRL: start the memory bank from the untrained "
-        "encoder's embeddings (`PIRL.initialize_memory_bank`, timed) instead of random rows."
+        "initialize_from_data", False, "Start the method's data-dependent state from the "
+        "untrained model's embeddings before training (timed): PIRL's memory bank "
+        "(`initialize_memory_bank`), SwAV's prototypes (`initialize_prototypes`, k-means)."
     )
     flags.DEFINE_integer("timing_steps", 8, "Steps timed per variant and round.")
     flags.DEFINE_integer("timing_rounds", 3, "Interleaved rounds of the step timings.")
@@ -154,11 +155,21 @@ def ssl_images(name, x):
     return tf.data.Dataset.from_tensor_slices(x)
 
 
-def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd", bank_from_features=False):
+# Method name -> start of its data-dependent state from the untrained model
+# (`--initialize_from_data`), given the model, the images and the batch size.
+INITIALIZERS = {
+    "pirl": lambda model, x, batch_size: model.initialize_memory_bank(
+        ssl_images("pirl", x), batch_size
+    ),
+    "swav": lambda model, x, batch_size: model.initialize_prototypes(x, batch_size),
+}
+
+
+def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd", initialize=False):
     """The protocol's training: `steps` steps of shuffled batches of `x` with
-    the `OPTIMIZERS[optimizer]` at lr `lr` with per-step cosine decay to 0. With `bank_from_features` a memory-bank method first writes its
-    untrained embeddings into the bank (`PIRL.initialize_memory_bank`).
-    Returns the wall seconds of that and `fit` (tracing included)."""
+    `OPTIMIZERS[optimizer]` at lr `lr` with per-step cosine decay to 0; with
+    `initialize`, `INITIALIZERS[name]` runs first. Returns the wall seconds
+    of that and `fit` (tracing included)."""
     model.compile(optimizer=OPTIMIZERS[optimizer](keras.optimizers.schedules.CosineDecay(lr, steps)))
     images = (
         ssl_images(name, x)
@@ -168,8 +179,8 @@ def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd", bank_
         .prefetch(tf.data.AUTOTUNE)
     )
     start = time.perf_counter()
-    if bank_from_features:
-        model.initialize_memory_bank(ssl_images(name, x), batch_size)
+    if initialize:
+        INITIALIZERS[name](model, x, batch_size)
     model.fit(images, epochs=1, steps_per_epoch=steps, verbose=2)
     return time.perf_counter() - start
 
@@ -241,14 +252,14 @@ def main(argv):
     print(f"Random-init kNN floor: {floor:.4f}")
     train_seconds = pretrain(
         model, FLAGS.method, x_train, FLAGS.steps, FLAGS.batch_size, FLAGS.lr, FLAGS.seed,
-        FLAGS.optimizer, FLAGS.bank_from_features,
+        FLAGS.optimizer, FLAGS.initialize_from_data,
     )
     accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     results = {
         "method": FLAGS.method,
         "method_args": method_args,
         "optimizer": FLAGS.optimizer,
-        "bank_from_features": FLAGS.bank_from_features,
+        "initialize_from_data": FLAGS.initialize_from_data,
         "lr": FLAGS.lr,
         "knn_top1": accuracy,
         "random_init_floor": floor,
