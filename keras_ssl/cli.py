@@ -116,7 +116,7 @@ def pretrain(
     with scope or contextlib.nullcontext():
         model = getattr(keras_ssl, METHODS[method])(BACKBONES[backbone](x_train.shape[1:]))
         model.compile(
-            optimizer=keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay)
+            optimizer=keras_ssl.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay)
         )
     floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     print(f"Random-init kNN accuracy (floor): {floor:.4f}")

@@ -1,7 +1,7 @@
 """The keras_ssl side of the peer benchmark; runs in keras_ssl's environment.
 
 The protocol's method (`benchmarks.fixed_budget.METHODS`: SimCLR, MoCo v2,
-BYOL, SwAV without its queue, as lightly's side) on small_cnn or ResNet-18 with the CIFAR stem, every method with the
+BYOL, SwAV) on small_cnn or ResNet-18 with the CIFAR stem, every method with the
 SimCLR CIFAR augmentation (`simclr_views(32)`: jitter strength 0.5, no blur)
 as in `lightly_runner.py`, made inside the model; images decoded once by
 `keras_ssl.data.load_image_folder` and batched by `tf.data`;
@@ -56,17 +56,12 @@ def load(split, max_images=0):
     return x, y
 
 
-# Settings that differ from the fixed-budget protocol to match lightly's side.
-PEER_SETTINGS = {"swav": {"queue_size": 0}}
-
-
 def build(x):
     return build_method(
         FLAGS.method,
         x.shape[1:],
         FLAGS.backbone,
         augmenter=keras_ssl.augmentation.simclr_views(x.shape[1], seed=FLAGS.seed),
-        **PEER_SETTINGS.get(FLAGS.method, {}),
     )
 
 

@@ -24,9 +24,9 @@ Quality (`--quality`): the fixed-budget kNN protocol of
 `benchmarks/fixed_budget.py` for both (full CIFAR-10 train, batch 256, 390
 steps, lr 0.12 per-step cosine, weighted kNN k=200 T=0.1 on the test set),
 one after the other; prints accuracy (difference in points) and train wall
-time (ratio). SwAV (`--methods swav`) is there to check whether a method
-that misses our budget learns on lightly's side: two crops of the same
-SimCLR transform on both sides, no queue.
+time (ratio). SwAV (`--methods swav`, two crops of the same SimCLR
+transform, no queue) is a cross-check outside the three methods of the
+performance issue.
 
     python -m benchmarks.peer.run --setup
     python -m benchmarks.peer.run --methods simclr,byol,moco_v2

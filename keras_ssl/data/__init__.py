@@ -9,5 +9,4 @@ from keras_ssl.data.captions import CAPTION_TEMPLATES
 from keras_ssl.data.captions import caption_tokenizer
 from keras_ssl.data.captions import class_captions
 from keras_ssl.data.pairs import make_pairs
-from keras_ssl.data.index import indexed_batches
 from keras_ssl.data.index import with_index

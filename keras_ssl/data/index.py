@@ -46,36 +46,3 @@ def with_index(data):
         return {"images": element, "index": index}
 
     return data.enumerate().map(attach)
-
-
-def indexed_batches(data, batch_size=256):
-    """Batches of `(images, index)` as NumPy arrays, one pass over the data.
-
-    Args:
-        data: `with_index` data: a dataset of `{"images", "index"}` elements
-            (batched or not, labels allowed) or such a dict of arrays.
-        batch_size: batch size for unbatched data.
-
-    Returns:
-        `(num_batches or None, iterator)` of `(images, index)` pairs.
-    """
-    if isinstance(data, dict):
-        data = tf.data.Dataset.from_tensor_slices(data)
-    if isinstance(data.element_spec, tuple):
-        data = data.map(lambda x, *_: x)
-    spec = data.element_spec
-    if not isinstance(spec, dict) or set(spec) != {"images", "index"}:
-        raise ValueError(
-            "Expected `with_index` data of {'images', 'index'} elements. "
-            f"Received element spec: {spec}"
-        )
-    if spec["index"].shape.rank == 0:
-        data = data.batch(batch_size)
-    if data.cardinality() == tf.data.INFINITE_CARDINALITY:
-        raise ValueError("The data must be finite (one pass), not repeated.")
-    count = int(data.cardinality())
-    batches = (
-        (batch["images"], batch["index"])
-        for batch in data.prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
-    )
-    return (count if count >= 0 else None), batches

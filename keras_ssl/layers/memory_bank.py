@@ -87,20 +87,6 @@ class MemoryBank(keras.layers.Layer):
         new = l2_normalize(self.momentum * rows + (1.0 - self.momentum) * embeddings)
         self.bank.assign(ops.scatter_update(self.bank.value, indices[:, None], new))
 
-    def fill(self, indices, embeddings):
-        """Sets the rows at `indices` to `l2n(embeddings)`, no momentum, e.g.
-        to start the bank from an encoder's features
-        (`PIRL.initialize_memory_bank`). Outside the training step: nothing
-        is gathered across replicas."""
-        if embeddings.shape[-1] != self.dim:
-            raise ValueError(
-                f"MemoryBank of width {self.dim} received embeddings of width "
-                f"{embeddings.shape[-1]}."
-            )
-        indices = ops.reshape(ops.cast(indices, "int32"), (-1, 1))
-        rows = l2_normalize(ops.cast(embeddings, "float32"))
-        self.bank.assign(ops.scatter_update(self.bank.value, indices, rows))
-
     def call(self, inputs=None):
         """The whole bank, `(num_items, dim)` float32."""
         return ops.convert_to_tensor(self.bank.value)

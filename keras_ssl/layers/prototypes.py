@@ -57,38 +57,6 @@ class Prototypes(keras.layers.Layer):
         kernel = ops.where(frozen, ops.stop_gradient(kernel), kernel)
         return ops.matmul(ops.cast(inputs, self.compute_dtype), kernel)
 
-    def initialize_from(self, embeddings, iterations=10, seed=None):
-        """Sets the prototypes to spherical k-means centroids of `embeddings`.
-
-        Starts from `K` distinct rows drawn at random, then `iterations`
-        rounds of: assign each row to its most similar prototype, set each
-        prototype to the l2-normalized mean of its rows (a prototype with no
-        rows keeps its place). DeepCluster-v2 (in the SwAV paper) takes its
-        prototypes from k-means in the same way.
-
-        Args:
-            embeddings: `(N, d)` l2-normalized embeddings, `N >= K`.
-            iterations: k-means rounds. Default 10.
-            seed: seed of the first draw.
-        """
-        embeddings = ops.convert_to_tensor(embeddings, "float32")
-        count = embeddings.shape[0]
-        if count < self.num_prototypes:
-            raise ValueError(
-                f"k-means of {self.num_prototypes} prototypes needs at least as many "
-                f"embeddings. Received {count}."
-            )
-        first = ops.argsort(keras.random.uniform((count,), seed=seed))[: self.num_prototypes]
-        centroids = ops.take(embeddings, first, axis=0)
-        for _ in range(int(iterations)):
-            assigned = ops.argmax(ops.matmul(embeddings, ops.transpose(centroids)), axis=-1)
-            sums = ops.matmul(
-                ops.transpose(ops.one_hot(assigned, self.num_prototypes)), embeddings
-            )
-            empty = ops.sum(ops.abs(sums), axis=-1, keepdims=True) == 0
-            centroids = ops.where(empty, centroids, ops.normalize(sums, axis=-1))
-        self.kernel.assign(ops.transpose(centroids))
-
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.num_prototypes)
 

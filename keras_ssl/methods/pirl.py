@@ -5,7 +5,6 @@ import keras
 from keras import ops
 
 from keras_ssl import augmentation
-from keras_ssl import data as data_lib
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
@@ -160,39 +159,6 @@ class PIRL(SSLModel):
         ]
         jigsaw = augmentation.Jigsaw(24, 32) if small else augmentation.Jigsaw(64, 85)
         return augmentation.ViewAugmenter([image, [jigsaw]])
-
-    def initialize_memory_bank(self, data, batch_size=256, verbose=1):
-        """Starts each bank row from the embedding `f(x)` of its item's image.
-
-        The paper starts from random unit rows (as Wu et al. 2018), and a row
-        only moves halfway towards `f(v)` per visit: for the first epoch every
-        positive is a random vector, and after two epochs a quarter of it still
-        is. Writing the untrained encoder's `f(x)` of each un-augmented image
-        first gives the loss real targets from the first step; in a short
-        budget this decides whether PIRL learns at all (benchmarks/RESULTS.md).
-        A library option, not the paper's recipe; call it after building and
-        before `fit`.
-
-        Args:
-            data: the training data, `keras_ssl.data.with_index(x)` (batched
-                or not, one pass, labels allowed) or a dict of arrays
-                `{"images", "index"}`.
-            batch_size: batch size for unbatched data.
-            verbose: 1 shows a progress bar, 0 nothing.
-        """
-        count, batches = data_lib.indexed_batches(data, batch_size)
-        progress = keras.utils.Progbar(count, verbose=verbose, unit_name="batch")
-        seen = 0
-        for images, index in batches:
-            if len(index) and (index.min() < 0 or index.max() >= self.num_items):
-                raise ValueError(
-                    f"Indices must be in [0, {self.num_items}). Received values in "
-                    f"[{index.min()}, {index.max()}]."
-                )
-            features = self.encoder(images, training=False)
-            self.memory_bank.fill(index, self.projector(features, training=False))
-            seen += 1
-            progress.update(seen)
 
     # ---------------------------------------------------------------- the step
     def make_views(self, x):

@@ -6,7 +6,6 @@ from keras import ops
 
 from keras_ssl import augmentation
 from keras_ssl import distribute
-from keras_ssl import evaluation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.base import SSLModel
@@ -143,34 +142,6 @@ class SwAV(SSLModel):
                 name="queue",
             )
         self.built = True
-
-    def initialize_prototypes(self, images, batch_size=256, iterations=10, seed=None, verbose=1):
-        """Starts the prototypes at k-means centroids of the untrained model's
-        embeddings of `images` (`layers.Prototypes.initialize_from`).
-
-        The paper starts from random unit vectors; the codes then carry
-        little of the images at first and the loss sits near `ln K` for the
-        first epochs. Centroids of real embeddings give codes that group
-        similar images from the first step (as DeepCluster-v2's k-means
-        prototypes in the same paper). A library option for short budgets,
-        measured in benchmarks/RESULTS.md; call it before `fit`.
-
-        Args:
-            images: raw images `(N, H, W, C)` of the model's input size, or a
-                batched `tf.data.Dataset` of them; `N >= num_prototypes`.
-            batch_size: batch size for arrays.
-            iterations: k-means rounds. Default 10.
-            seed: seed of k-means' first draw.
-            verbose: 1 shows a progress bar over the batches.
-        """
-        data = images if hasattr(images, "element_spec") else (images, None)
-        embeddings, _ = evaluation.embed(
-            lambda x: self.projector(self.encoder(x, training=False), training=False),
-            data,
-            batch_size,
-            verbose=verbose,
-        )
-        self.prototypes.initialize_from(embeddings, iterations, seed)
 
     def default_augmenter(self, image_size):
         return augmentation.swav_multicrop(image_size)

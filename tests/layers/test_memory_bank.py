@@ -27,19 +27,6 @@ def test_update_changes_only_the_batch_rows_by_the_momentum_rule():
     np.testing.assert_allclose(np.asarray(bank.gather(indices)), expected, atol=1e-6)
 
 
-def test_fill_sets_only_the_given_rows_to_the_normalized_embeddings():
-    bank = layers.MemoryBank(10, 4)
-    before = np.asarray(bank.bank)
-    embeddings = np.random.default_rng(1).normal(size=(2, 4)).astype("float32")
-    bank.fill(np.array([3, 8]), embeddings)
-    after = np.asarray(bank.bank)
-    np.testing.assert_allclose(after[[3, 8]], reference.l2n(embeddings), atol=1e-6)
-    others = np.setdiff1d(np.arange(10), [3, 8])
-    np.testing.assert_array_equal(after[others], before[others])
-    with pytest.raises(ValueError, match="width 4"):
-        bank.fill(np.array([0]), np.zeros((1, 3), "float32"))
-
-
 def test_sample_is_uniform_in_range():
     bank = layers.MemoryBank(10, 2, seed=0)
     draws = np.concatenate([np.asarray(bank.sample(1000)) for _ in range(5)])

@@ -50,32 +50,3 @@ def test_float32_under_mixed_precision_and_errors():
     assert keras.backend.standardize_dtype(scores.dtype) == "float32"
     with pytest.raises(ValueError, match="num_prototypes"):
         layers.Prototypes(0)
-
-
-def _kmeans_reference(x, centroids, iterations):
-    """NumPy spherical k-means from given starting centroids."""
-    for _ in range(iterations):
-        assigned = np.argmax(x @ centroids.T, axis=1)
-        for k in range(len(centroids)):
-            if np.any(assigned == k):
-                mean = x[assigned == k].sum(0)
-                centroids[k] = mean / np.linalg.norm(mean)
-    return centroids
-
-
-def test_initialize_from_is_spherical_kmeans():
-    rng = np.random.default_rng(2)
-    centers = np.eye(4, dtype="float32")[:3]
-    x = np.concatenate([c + 0.1 * rng.normal(size=(20, 4)) for c in centers]).astype("float32")
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    layer = layers.Prototypes(3)
-    layer.build((None, 4))
-    layer.initialize_from(x, iterations=5, seed=0)
-    kernel = np.asarray(layer.kernel).T
-    np.testing.assert_allclose(np.linalg.norm(kernel, axis=1), 1.0, atol=1e-5)
-    # Every prototype is a fixed point of the NumPy k-means rounds.
-    np.testing.assert_allclose(_kmeans_reference(x, kernel.copy(), 1), kernel, atol=1e-5)
-    # ... and each prototype is near a cluster center (the rows' only modes).
-    assert np.all((kernel @ centers.T).max(1) > 0.7)
-    with pytest.raises(ValueError, match="at least as many"):
-        layer.initialize_from(x[:2])

@@ -91,23 +91,6 @@ def test_loss_equals_reference_then_only_the_batch_rows_move(images):
     assert int(model.step) == 1
 
 
-def test_initialize_memory_bank_writes_each_items_embedding(images):
-    model = make_model(num_items=len(images))
-    x = images[:, 8:24, 8:24].astype("float32")  # 16 px, the model's size
-    # Unbatched, in a shuffled order: every row gets its own image's f(x).
-    model.initialize_memory_bank(keras_ssl.data.with_index(x).shuffle(64, seed=0), 16)
-    expected = reference.l2n(
-        np.asarray(model.projector(model.encoder(x, training=False), training=False))
-    )
-    np.testing.assert_allclose(np.asarray(model.memory_bank.bank), expected, atol=1e-5)
-    with pytest.raises(ValueError, match="Indices must be in"):
-        model.initialize_memory_bank({"images": x[:2], "index": np.array([0, len(x)])})
-    with pytest.raises(ValueError, match="finite"):
-        model.initialize_memory_bank(indexed(x).repeat())
-    with pytest.raises(ValueError, match="with_index"):
-        model.initialize_memory_bank(tf.data.Dataset.from_tensor_slices(x))
-
-
 def test_data_without_index_raises_clearly(images):
     model = make_model()
     with pytest.raises(ValueError, match="with_index"):

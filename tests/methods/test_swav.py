@@ -80,24 +80,6 @@ def test_initial_loss_is_near_ln_k(images):
     assert abs(loss - np.log(3000)) < 0.1 * np.log(3000), loss
 
 
-def test_initialize_prototypes_are_kmeans_centroids_of_the_embeddings(images):
-    model = make_model()
-    x = images[:, 8:24, 8:24].astype("float32")  # 16 px, the model's size
-    model.initialize_prototypes(x, batch_size=16, iterations=50, seed=0, verbose=0)
-    z = reference.l2n(
-        np.asarray(model.projector(model.encoder(x, training=False), training=False))
-    )
-    kernel = np.asarray(model.prototypes.kernel).T  # (K, d)
-    np.testing.assert_allclose(np.linalg.norm(kernel, axis=1), 1.0, atol=1e-5)
-    # A k-means fixed point: each used prototype is the normalized mean of its rows.
-    assigned = np.argmax(z @ kernel.T, axis=1)
-    for k in np.unique(assigned):
-        mean = z[assigned == k].sum(0)
-        np.testing.assert_allclose(kernel[k], mean / np.linalg.norm(mean), atol=1e-4)
-    with pytest.raises(ValueError, match="at least as many"):
-        model.initialize_prototypes(x[:5], verbose=0)
-
-
 def test_queue_rows_join_sinkhorn_once_active_and_full():
     model = make_model(queue_size=8, queue_start_epoch=1)
     rng = np.random.default_rng(0)
