@@ -28,7 +28,11 @@ class SwAV(SSLModel):
     `Linear(D -> 2048) -> BN -> ReLU -> Linear(2048 -> 128)` (also for
     CIFAR, as solo-learn); 3000 prototypes; Sinkhorn epsilon 0.05 with 3
     iterations; temperature 0.1; prototypes frozen during the first epoch;
-    augmentation `swav_multicrop(size)` (2 global + 6 local crops).
+    augmentation `swav_multicrop(size)` (2 global + 6 local crops), or only
+    the 2 global crops for images of at most 64 px, as solo-learn's and
+    lightly's CIFAR recipes: at 32 px the local crops are 7-12 px regions,
+    and with them SwAV stayed at `ln K` in our fixed budget where two crops
+    learned (benchmarks/RESULTS.md).
 
     Prototype freezing and the queue count epochs: the model's `epoch`
     variable, which a callback that `fit` adds sets at the start of each
@@ -144,7 +148,7 @@ class SwAV(SSLModel):
         self.built = True
 
     def default_augmenter(self, image_size):
-        return augmentation.swav_multicrop(image_size)
+        return augmentation.swav_multicrop(image_size, num_local=0 if self.small_images else 6)
 
     def default_callbacks(self):
         return [EpochCounter()]

@@ -37,8 +37,10 @@ def test_construction_defaults_and_attributes():
     assert model.projection_dims == (2048, 128) and model.num_prototypes == 3000
     assert (model.temperature, model.epsilon, model.sinkhorn_iterations) == (0.1, 0.05, 3)
     assert model.freeze_prototypes_epochs == 1 and model.queue is None
-    assert model.num_views == 8 and model.assign_crops == (0, 1)  # 2 global + 6 local
-    assert model.augmenter.output_sizes[:3] == [(32, 32), (32, 32), (16, 16)]
+    assert model.num_views == 2 and model.assign_crops == (0, 1)  # CIFAR: 2 crops
+    assert model.augmenter.output_sizes == [(32, 32), (32, 32)]
+    large = keras_ssl.SwAV(backbone, input_shape=(96, 96, 3), num_prototypes=10)
+    assert large.num_views == 8 and large.augmenter.output_sizes[1:3] == [(96, 96), (41, 41)]
     assert model.encoder.input_shape == (None, None, None, 3)  # takes every crop size
     kernel = np.asarray(model.prototypes.kernel)
     assert kernel.shape == (128, 3000)
