@@ -176,7 +176,7 @@ def step_timings(method, x, y, batch_size, steps, rounds, **overrides):
     interleaved over `rounds` so that drift of the machine hits all alike;
     `overrides` as in `build_method`."""
     ssl = build_method(method, x.shape[1:], **overrides)
-    ssl.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4))
+    ssl.compile(optimizer=OPTIMIZERS["sgd"](0.1))
     supervised = supervised_model(x.shape[1:])
     images = ssl_images(method, x[: 8 * batch_size]).batch(batch_size, drop_remainder=True)
     labelled = tf.data.Dataset.from_tensor_slices(

@@ -35,6 +35,7 @@ import tensorflow as tf
 
 import keras_ssl
 from benchmarks.fixed_budget import METHODS
+from benchmarks.fixed_budget import OPTIMIZERS
 from benchmarks.fixed_budget import build_method
 from benchmarks.timing import fit_step_seconds
 from benchmarks.timing import function_seconds
@@ -53,7 +54,7 @@ flags.DEFINE_string("output", None, "Write the figures as JSON here.")
 
 def ssl_variant(name, x, batch_size, **overrides):
     model = build_method(name, IMAGE_SHAPE, **overrides)
-    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4))
+    model.compile(optimizer=OPTIMIZERS["sgd"](0.1))
     views = tuple(np.asarray(v) for v in model.augmenter(x[:batch_size], training=True))
     return model, tf.data.Dataset.from_tensors((views,)), views
 
