@@ -24,9 +24,11 @@ class ColorJitter(keras.layers.Layer):
     saturation factor `U[max(0, 1 - s), 1 + s]` blends it with its grayscale
     version (luma 0.299 R + 0.587 G + 0.114 B); a hue shift `U[-h, h]` rotates
     the hue in HSV. The four operations run in a random order drawn per
-    image, each followed by clipping to [0, 255]; the batch is processed in
-    four vectorized stages, stage j applying to each image the j-th
-    operation of its order. A factor of 0 disables its operation. Unlike
+    image, each followed by clipping to [0, 255]. The batch is processed in
+    vectorized stages, stage j applying to each image the j-th operation of
+    its order; the hue rotation, an HSV round trip, runs once per batch
+    between the stages before and after each image's hue position. A factor
+    of 0 disables its operation. Unlike
     `keras.layers.RandomColorJitter`, brightness is multiplicative, as in
     torchvision and the SimCLR v2 code.
 
@@ -131,14 +133,27 @@ class ColorJitter(keras.layers.Layer):
             keras.random.uniform((batch_size, 4), seed=self.seed_generator),
             axis=1,
         )
-        for stage in range(4):
+        if self.hue == 0:
+            return self._blend_stages(images, order, factors, range(4))
+        # The hue rotation (an HSV round trip, the costly operation) runs
+        # once on the batch: each image gets the blends before its hue stage,
+        # the rotation, then the blends after it (the same sequence).
+        hue_stage = ops.argmax(ops.equal(order, _HUE), axis=1)[:, None, None, None]
+        images = self._blend_stages(images, order, factors, range(3), hue_stage, before=True)
+        images = _adjust_hue(images, shift)
+        return self._blend_stages(images, order, factors, range(1, 4), hue_stage, before=False)
+
+    def _blend_stages(self, images, order, factors, stages, hue_stage=None, before=True):
+        """Stages of `_blend`; with `hue_stage`, only each image's stages
+        before (or after) its hue stage apply, the others are identity."""
+        if not factors:
+            return images
+        for stage in stages:
             operation = order[:, stage][:, None, None, None]
-            if factors:
-                images = self._blend(images, operation, factors)
-            if self.hue > 0:
-                images = ops.where(
-                    operation == _HUE, _adjust_hue(images, shift), images
-                )
+            if hue_stage is not None:
+                selected = hue_stage > stage if before else hue_stage < stage
+                operation = ops.where(selected, operation, _HUE)
+            images = self._blend(images, operation, factors)
         return images
 
     def compute_output_shape(self, input_shape):
