@@ -63,7 +63,7 @@ class PIRL(SSLModel):
     Example:
     >>> backbone = keras_ssl.backbones.resnet18((None, None, 3), stem="cifar")
     >>> model = keras_ssl.PIRL(backbone, num_items=50000, input_shape=(32, 32, 3))
-    >>> model.compile(optimizer=keras.optimizers.SGD(0.12, momentum=0.9))
+    >>> model.compile(optimizer=keras_ssl.optimizers.SGD(0.03, weight_decay=1e-4))
     >>> model.fit(keras_ssl.data.with_index(x).shuffle(50000).batch(256), epochs=200)
     """
 

@@ -53,6 +53,7 @@ def test_loss_in_the_model_equals_the_numpy_reference(images, method):
     assert loss == pytest.approx(expected, rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.backend_specific
 @pytest.mark.parametrize("cls", [keras_ssl.BYOL, keras_ssl.RAFT])
 def test_save_load_resumes_and_export(images, tmp_path, cls):
     model = build(cls, **HEADS)

@@ -96,6 +96,7 @@ def test_bad_inputs_raise(pairs):
     assert int(model.step) == 1
 
 
+@pytest.mark.backend_specific
 def test_save_load_resumes_and_export_round_trip(pairs, tmp_path):
     x, vocabulary_size = pairs
     model = make_model(vocabulary_size)

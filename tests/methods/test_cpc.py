@@ -84,6 +84,7 @@ def test_fit_on_real_images_lowers_the_loss(images):
     assert losses[-1] < losses[0] - 0.1 and losses[0] < np.log(16 * 49) + 0.1, losses
 
 
+@pytest.mark.backend_specific
 def test_save_load_resumes_and_export_round_trip(images, tmp_path):
     model = make_model()
     model.fit(images[:32], batch_size=16, epochs=1, verbose=0)

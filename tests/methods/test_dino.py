@@ -89,6 +89,7 @@ def test_last_layer_frozen_in_the_first_epoch_and_schedules_set_by_fit(images):
     assert float(model.last_layer.frozen.numpy()) == 0.0
 
 
+@pytest.mark.backend_specific
 def test_save_load_export_and_learning(images, tmp_path):
     # A fixed teacher (momentum 1, center momentum 1): the student's loss must
     # go down. (With a moving teacher and center, DINO's loss at this scale

@@ -144,6 +144,7 @@ def test_float32_queue_and_loss_under_mixed_bfloat16(images):
         keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.backend_specific
 @pytest.mark.parametrize("version", [2, 3])
 def test_save_load_resumes_with_queue_and_momentum(images, tmp_path, version):
     kwargs = dict(queue_size=32, symmetric=True) if version == 2 else V3_HEADS
@@ -170,6 +171,7 @@ def test_save_load_resumes_with_queue_and_momentum(images, tmp_path, version):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.backend_specific
 def test_export_equals_predict(images, tmp_path):
     model = build(keras_ssl.MoCo, version=2, queue_size=64)
     model.export_encoder(str(tmp_path / "encoder"))

@@ -67,6 +67,7 @@ def test_schedule_matches_methods_md_fixture():
         assert float(model.momentum_at(k)) == pytest.approx(m, abs=1e-7)
 
 
+@pytest.mark.backend_specific
 def test_same_target_with_steps_per_execution_1_and_4(images):
     finals = []
     for steps in (1, 4):

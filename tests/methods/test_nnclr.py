@@ -75,6 +75,7 @@ def test_queue_smaller_than_batch_raises(images):
         model.fit(images[:16], batch_size=16, epochs=1, verbose=0)
 
 
+@pytest.mark.backend_specific
 def test_save_load_restores_the_queue_and_export_round_trip(images, tmp_path):
     model = make_model()
     model.fit(images[:32], batch_size=16, epochs=1, verbose=0)

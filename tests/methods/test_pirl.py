@@ -109,6 +109,7 @@ def test_fit_on_real_images_lowers_the_loss(images, loss):
     assert history[-1] < history[0], history
 
 
+@pytest.mark.backend_specific
 def test_save_load_restores_the_bank_and_export_round_trip(images, tmp_path):
     model = make_model()
     model.fit(indexed(images[:32]), epochs=1, verbose=0)

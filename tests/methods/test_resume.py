@@ -117,6 +117,7 @@ def state(model):
     "name",
     [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(MODEL_FACTORIES)],
 )
+@pytest.mark.backend_specific
 def test_interrupted_run_resumes_to_the_same_weights(name, images, tmp_path):
     factory = MODEL_FACTORIES[name]
     x, _ = images

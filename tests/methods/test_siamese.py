@@ -76,6 +76,7 @@ def test_self_supervised_fit_lowers_the_loss(images):
     assert losses[-1] < losses[0], losses
 
 
+@pytest.mark.backend_specific
 def test_save_load_resumes_and_export_round_trip(images, tmp_path):
     x = images[0]
     model = make_model()

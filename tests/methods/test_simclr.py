@@ -72,6 +72,7 @@ def test_fit_on_real_images_lowers_the_loss(images):
     assert int(model.step) == 30
 
 
+@pytest.mark.backend_specific
 def test_fit_with_augmentation_and_online_probe(images):
     x, y = images
     model = make_model(num_classes=10)
@@ -157,6 +158,7 @@ def test_keras_applications_backbone(images):
     assert model.predict(images[0][:2], verbose=0).shape == (2, backbone.output_shape[-1])
 
 
+@pytest.mark.backend_specific
 def test_save_load_resumes_with_the_same_next_step_loss(images, tmp_path):
     x, _ = images
     model = make_model(num_classes=10)
@@ -175,6 +177,7 @@ def test_save_load_resumes_with_the_same_next_step_loss(images, tmp_path):
         np.testing.assert_allclose(np.asarray(w1), np.asarray(w2), atol=1e-6, err_msg=w1.path)
 
 
+@pytest.mark.backend_specific
 def test_export_round_trip(images, tmp_path):
     import tensorflow as tf
 
@@ -197,6 +200,7 @@ def test_export_round_trip(images, tmp_path):
         assert isinstance(encoder, keras_ssl.methods.export.ExportedEncoder)
 
 
+@pytest.mark.backend_specific
 def test_steps_per_execution_gives_the_same_state(images):
     x = images[0][:64]
     states = []

@@ -71,6 +71,7 @@ def test_missing_labels_raise_and_leave_the_model_usable(images):
     assert {"loss", "probe_accuracy"} <= set(history.history) and int(model.step) == 2
 
 
+@pytest.mark.backend_specific
 def test_save_load_resumes_and_export_round_trip(images, tmp_path):
     x, y = images
     model = make_model()

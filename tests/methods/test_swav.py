@@ -140,6 +140,7 @@ def test_fit_on_premade_multisize_views_lowers_the_loss(images):
     checks.check_fit_lowers_the_loss(model, images[:32], margin=0.05, evaluate=False)
 
 
+@pytest.mark.backend_specific
 def test_save_load_resumes_with_queue_and_epoch(images, tmp_path):
     model = make_model(queue_size=24)
     model.epoch.assign(2)
@@ -148,6 +149,7 @@ def test_save_load_resumes_with_queue_and_epoch(images, tmp_path):
     np.testing.assert_allclose(np.asarray(loaded.queue), np.asarray(model.queue), atol=1e-6)
 
 
+@pytest.mark.backend_specific
 def test_export_round_trip_takes_any_size(images, tmp_path):
     model = make_model()
     checks.check_export_round_trip(model, images[:8, :16, :16], str(tmp_path / "encoder"))
