@@ -39,6 +39,13 @@ class PIRL(SSLModel):
     The data must carry each image's dataset index: `x` is a dict
     `{"images": ..., "index": ...}` from `keras_ssl.data.with_index`.
 
+    A memory bank learns slowly: each row moves once per epoch, and the loss
+    pushes embeddings away from stale rows only. On CIFAR-10 with small_cnn
+    the paper's NCE, whose `Z` stays at its first-batch value, fell behind
+    `loss="info_nce"` in every budget measured (benchmarks/RESULTS.md: 22.5 %
+    against 37.2 % kNN after 20 epochs of 5,000 images); prefer InfoNCE for
+    short schedules.
+
     Defaults follow METHODS.md section 13: embeddings 128; temperature 0.07;
     lambda 0.5; NCE (`loss="info_nce"` gives VISSL's cross-entropy option);
     negatives 32 000 (paper) or 4096 for images of at most 64 px (library
