@@ -138,7 +138,17 @@ class BYOL(nn.Module):
 
 class MoCoV2(nn.Module):
     """Projector D-D-128 without BN, queue 4,096, T 0.1, momentum 0.99,
-    symmetric loss, SplitBatchNorm(8) in the key encoder."""
+    symmetric loss, SplitBatchNorm(8) in the key encoder.
+
+    `queue_before_step=False` is lightly's usage: two `NTXentLoss` calls, the
+    first of which enqueues view 1's keys, so the second term also scores
+    each query against the batch's fresh view-1 keys (its own image's among
+    them, as a negative). `True` scores both terms against the queue as it was
+    before the step and then enqueues both views' keys, as MoCo and keras_ssl
+    do.
+    """
+
+    queue_before_step = False
 
     def __init__(self, backbone, dim, total_steps):
         super().__init__()
@@ -158,7 +168,21 @@ class MoCoV2(nn.Module):
         with torch.no_grad():
             k0 = self.projection_head_momentum(self.backbone_momentum(x0))
             k1 = self.projection_head_momentum(self.backbone_momentum(x1))
-        return 0.5 * (self.criterion(q0, k1) + self.criterion(q1, k0))
+        if not self.queue_before_step:
+            return 0.5 * (self.criterion(q0, k1) + self.criterion(q1, k0))
+        q0, q1, k0, k1 = (nn.functional.normalize(x, dim=1) for x in (q0, q1, k0, k1))
+        bank = self.criterion.memory_bank
+        _, negatives = bank(k1, update=False)  # (128, 4096): the queue before the step
+
+        def term(q, k):
+            logits = torch.cat([(q * k).sum(1, keepdim=True), q @ negatives], 1)
+            labels = torch.zeros(len(q), dtype=torch.long)
+            return nn.functional.cross_entropy(logits / self.criterion.temperature, labels)
+
+        loss = 0.5 * (term(q0, k1) + term(q1, k0))
+        bank(k1, update=True)
+        bank(k0, update=True)
+        return loss
 
 
 class SwAV(nn.Module):
@@ -227,6 +251,8 @@ def batches(loader):
 def build(args, total_steps):
     backbone, dim = BACKBONES[args.backbone]()
     model = METHODS[args.method](backbone, dim, total_steps)
+    if args.moco_queue_before_step:
+        model.queue_before_step = True
     optimizer = torch.optim.SGD(
         [p for p in model.parameters() if p.requires_grad],
         lr=args.lr,
@@ -350,6 +376,11 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--moco_queue_before_step",
+        action="store_true",
+        help="MoCo v2: score both terms against the queue as before the step (MoCo's order)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
