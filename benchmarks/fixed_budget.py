@@ -3,9 +3,9 @@
 Protocol (the spine issue): a method on small_cnn over the full CIFAR-10 train
 set (50,000 images), batch 256, 390 steps (or the method's `STEPS`), SGD
 momentum 0.9, weight decay 5e-4, lr 0.12 (or the method's recipe,
-`LEARNING_RATES`) with per-step cosine decay to 0 and no warm-up; weighted kNN (k=200, T=0.1) with the 50,000
-train embeddings as bank and the 10,000 test images as queries; the
-random-init floor of the same backbone. Each method runs with the settings of
+`LEARNING_RATES`) with per-step cosine decay to 0 and no warm-up; weighted
+kNN (k=200, T=0.1) with the 50,000 train embeddings as bank and the 10,000
+test images as queries; the random-init floor of the same backbone. Each method runs with the settings of
 the peers' CIFAR benchmark (`METHODS` below).
 
 In the same run it times, inside `fit` (median over steps, warm-up excluded,
