@@ -33,9 +33,9 @@ from lightly.models.batchnorm import SplitBatchNorm
 from lightly.models.modules import BYOLPredictionHead
 from lightly.models.modules import BYOLProjectionHead
 from lightly.models.modules import MoCoProjectionHead
-from lightly.models.modules import SimCLRProjectionHead
 from lightly.models.modules import SwaVProjectionHead
 from lightly.models.modules import SwaVPrototypes
+from lightly.models.modules.heads import ProjectionHead
 from lightly.models.utils import deactivate_requires_grad
 from lightly.models.utils import update_momentum
 from lightly.transforms import SimCLRTransform
@@ -95,12 +95,17 @@ def with_split_batch_norm(module, num_splits=8):
 
 
 class SimCLR(nn.Module):
-    """Projector D-D-128 with BN, NT-Xent at T 0.5 (METHODS.md section 5)."""
+    """Projector D-D-128 with BN after the hidden layer only, NT-Xent at T 0.5
+    (METHODS.md section 5: the paper's head, as keras_ssl's). Built from
+    lightly's `ProjectionHead` blocks: `SimCLRProjectionHead` also puts a
+    BatchNorm after the last layer (SimCLR v2's head)."""
 
     def __init__(self, backbone, dim, total_steps):
         super().__init__()
         self.backbone = backbone
-        self.projection_head = SimCLRProjectionHead(dim, dim, 128)
+        self.projection_head = ProjectionHead(
+            [(dim, dim, nn.BatchNorm1d(dim), nn.ReLU()), (dim, 128, None, None)]
+        )
         self.criterion = NTXentLoss(temperature=0.5)
 
     def training_loss(self, x0, x1, step):

@@ -24,7 +24,10 @@ Quality (`--quality`): the fixed-budget kNN protocol of
 `benchmarks/fixed_budget.py` for both (full CIFAR-10 train, batch 256, 390
 steps, lr 0.12 per-step cosine, weighted kNN k=200 T=0.1 on the test set),
 one after the other; prints accuracy (difference in points) and train wall
-time (ratio). SwAV (`--methods swav`, two crops of the same SimCLR
+time (ratio). With `--time_budget 0.7`, ours then trains once more for as
+many steps as fit in 0.7x lightly's measured time (the same cosine schedule
+over the longer run) and gets a row of its own: what each library gives
+in a given time. SwAV (`--methods swav`, two crops of the same SimCLR
 transform, no queue) is a cross-check outside the three methods of the
 performance issue.
 
@@ -66,6 +69,11 @@ flags.DEFINE_integer("warmup", 5, "Untimed steps before each round's timed steps
 flags.DEFINE_integer("max_images", 0, "Train on at most this many images (0: all 50,000).")
 flags.DEFINE_integer("train_steps", 390, "Optimizer steps of the quality protocol.")
 flags.DEFINE_integer("threads", 2, "Compute threads of each side.")
+flags.DEFINE_float(
+    "time_budget", None,
+    "Quality only: after the equal-steps runs, train ours again for as many steps as "
+    "fit in this fraction of lightly's measured train wall time (e.g. 0.7).",
+)
 flags.DEFINE_string("output", None, "Write the figures as JSON here.")
 
 
@@ -149,19 +157,39 @@ def throughput(method, batch_size):
 
 
 def quality(method, batch_size):
-    """The fixed-budget protocol for each side, one after the other."""
+    """The fixed-budget protocol for each side, one after the other; with
+    `--time_budget`, ours once more on the steps that fit in that fraction of
+    lightly's wall time, extrapolated linearly from ours' equal-steps run."""
     results = {}
     for side, command in commands(method, batch_size).items():
-        runner = Runner(command)
-        results[side] = runner.read()
-        runner.process.wait()
-    return {
+        results[side] = run_quality(command)
+    row = {
         **results,
         "knn_points_ours_minus_lightly": 100
         * (results["ours"]["knn_top1"] - results["lightly"]["knn_top1"]),
         "wall_time_ratio_ours_over_lightly": results["ours"]["train_wall_seconds"]
         / results["lightly"]["train_wall_seconds"],
     }
+    if FLAGS.time_budget:
+        budget = FLAGS.time_budget * results["lightly"]["train_wall_seconds"]
+        steps = int(FLAGS.train_steps * budget / results["ours"]["train_wall_seconds"])
+        command = commands(method, batch_size)["ours"] + [f"--train_steps={steps}"]
+        timed = dict(run_quality(command), train_steps=steps)
+        row["ours_time_budget"] = {
+            **timed,
+            "knn_points_ours_minus_lightly": 100
+            * (timed["knn_top1"] - results["lightly"]["knn_top1"]),
+            "wall_time_ratio_ours_over_lightly": timed["train_wall_seconds"]
+            / results["lightly"]["train_wall_seconds"],
+        }
+    return row
+
+
+def run_quality(command):
+    runner = Runner(command)
+    record = runner.read()
+    runner.process.wait()
+    return record
 
 
 def table(rows):
@@ -180,6 +208,17 @@ def table(rows):
                 f"| {r['lightly']['train_wall_seconds']:.0f} "
                 f"| {r['wall_time_ratio_ours_over_lightly']:.2f} |"
             )
+            timed = r.get("ours_time_budget")
+            if timed:
+                lines.append(
+                    f"| {method}, ours {timed['train_steps']} steps "
+                    f"| {100 * timed['knn_top1']:.1f} % "
+                    f"| {100 * r['lightly']['knn_top1']:.1f} % "
+                    f"| {timed['knn_points_ours_minus_lightly']:+.1f} "
+                    f"| {timed['train_wall_seconds']:.0f} "
+                    f"| {r['lightly']['train_wall_seconds']:.0f} "
+                    f"| {timed['wall_time_ratio_ours_over_lightly']:.2f} |"
+                )
     else:
         lines = [
             "| method | backbone | ours img/s | lightly img/s | ours / lightly |",
