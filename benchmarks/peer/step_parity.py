@@ -209,12 +209,16 @@ def lightly(args):
         [p for p in model.parameters() if p.requires_grad],
         lr=args.lr * scale, momentum=0.9, weight_decay=5e-4 / scale,
     )
-    mean = torch.tensor(lightly_runner.CIFAR10_NORMALIZE["mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(lightly_runner.CIFAR10_NORMALIZE["std"]).view(1, 3, 1, 1)
+    dtype = getattr(torch, args.dtype)
+    model.to(dtype)
+    mean = torch.tensor(lightly_runner.CIFAR10_NORMALIZE["mean"], dtype=dtype).view(1, 3, 1, 1)
+    std = torch.tensor(lightly_runner.CIFAR10_NORMALIZE["std"], dtype=dtype).view(1, 3, 1, 1)
     model.train()
     losses = []
     for step, views in enumerate(saved["views"]):
-        x0, x1 = ((torch.from_numpy(v).permute(0, 3, 1, 2) / 255 - mean) / std for v in views)
+        x0, x1 = (
+            (torch.from_numpy(v).to(dtype).permute(0, 3, 1, 2) / 255 - mean) / std for v in views
+        )
         loss = model.training_loss(x0, x1, step)
         optimizer.zero_grad()
         loss.backward()
@@ -255,6 +259,10 @@ def main():
     parser.add_argument("--lr", type=float, default=0.12)
     parser.add_argument("--momentum_steps", type=int, default=390, help="BYOL's cosine horizon")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dtype", choices=["float32", "float64"], default="float32",
+        help="lightly side: float64 gives a reference that rounds far less than either side",
+    )
     args = parser.parse_args()
     (ours if args.side == "ours" else lightly)(args)
 
