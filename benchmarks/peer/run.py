@@ -164,13 +164,7 @@ def quality(method, batch_size):
     results = {}
     for side, command in commands(method, batch_size).items():
         results[side] = run_quality(command)
-    row = {
-        **results,
-        "knn_points_ours_minus_lightly": 100
-        * (results["ours"]["knn_top1"] - results["lightly"]["knn_top1"]),
-        "wall_time_ratio_ours_over_lightly": results["ours"]["train_wall_seconds"]
-        / results["lightly"]["train_wall_seconds"],
-    }
+    row = {**results, **compare(results["ours"], results["lightly"])}
     if FLAGS.time_budget:
         budget = FLAGS.time_budget * results["lightly"]["train_wall_seconds"]
         # 5 % below the linear extrapolation: a first run at 1.0 came out at
@@ -178,14 +172,17 @@ def quality(method, batch_size):
         steps = int(0.95 * FLAGS.train_steps * budget / results["ours"]["train_wall_seconds"])
         command = commands(method, batch_size)["ours"] + [f"--train_steps={steps}"]
         timed = dict(run_quality(command), train_steps=steps)
-        row["ours_time_budget"] = {
-            **timed,
-            "knn_points_ours_minus_lightly": 100
-            * (timed["knn_top1"] - results["lightly"]["knn_top1"]),
-            "wall_time_ratio_ours_over_lightly": timed["train_wall_seconds"]
-            / results["lightly"]["train_wall_seconds"],
-        }
+        row["ours_time_budget"] = {**timed, **compare(timed, results["lightly"])}
     return row
+
+
+def compare(ours, lightly):
+    """kNN points ours - lightly and the train wall-time ratio ours / lightly."""
+    return {
+        "knn_points_ours_minus_lightly": 100 * (ours["knn_top1"] - lightly["knn_top1"]),
+        "wall_time_ratio_ours_over_lightly": ours["train_wall_seconds"]
+        / lightly["train_wall_seconds"],
+    }
 
 
 def run_quality(command):
@@ -193,6 +190,15 @@ def run_quality(command):
     record = runner.read()
     runner.process.wait()
     return record
+
+
+def quality_line(label, ours, lightly, comparison):
+    return (
+        f"| {label} | {100 * ours['knn_top1']:.1f} % | {100 * lightly['knn_top1']:.1f} % "
+        f"| {comparison['knn_points_ours_minus_lightly']:+.1f} "
+        f"| {ours['train_wall_seconds']:.0f} | {lightly['train_wall_seconds']:.0f} "
+        f"| {comparison['wall_time_ratio_ours_over_lightly']:.2f} |"
+    )
 
 
 def table(rows):
@@ -203,25 +209,11 @@ def table(rows):
             "|---|---|---|---|---|---|---|",
         ]
         for method, r in rows.items():
-            lines.append(
-                f"| {method} | {100 * r['ours']['knn_top1']:.1f} % "
-                f"| {100 * r['lightly']['knn_top1']:.1f} % "
-                f"| {r['knn_points_ours_minus_lightly']:+.1f} "
-                f"| {r['ours']['train_wall_seconds']:.0f} "
-                f"| {r['lightly']['train_wall_seconds']:.0f} "
-                f"| {r['wall_time_ratio_ours_over_lightly']:.2f} |"
-            )
+            lines.append(quality_line(method, r["ours"], r["lightly"], r))
             timed = r.get("ours_time_budget")
             if timed:
-                lines.append(
-                    f"| {method}, ours {timed['train_steps']} steps "
-                    f"| {100 * timed['knn_top1']:.1f} % "
-                    f"| {100 * r['lightly']['knn_top1']:.1f} % "
-                    f"| {timed['knn_points_ours_minus_lightly']:+.1f} "
-                    f"| {timed['train_wall_seconds']:.0f} "
-                    f"| {r['lightly']['train_wall_seconds']:.0f} "
-                    f"| {timed['wall_time_ratio_ours_over_lightly']:.2f} |"
-                )
+                label = f"{method}, ours {timed['train_steps']} steps"
+                lines.append(quality_line(label, timed, r["lightly"], timed))
     else:
         lines = [
             "| method | backbone | ours img/s | lightly img/s | ours / lightly |",
