@@ -177,13 +177,7 @@ def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd"):
     `OPTIMIZERS[optimizer]` at lr `lr` with per-step cosine decay to 0.
     Returns the wall seconds of `fit` (tracing included)."""
     model.compile(optimizer=OPTIMIZERS[optimizer](keras.optimizers.schedules.CosineDecay(lr, steps)))
-    images = (
-        ssl_images(name, x)
-        .shuffle(len(x), seed=seed)
-        .batch(batch_size, drop_remainder=True)
-        .repeat()
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    images = keras_ssl.data.shuffled_batches(ssl_images(name, x), batch_size, seed, repeat=True)
     start = time.perf_counter()
     model.fit(images, epochs=1, steps_per_epoch=steps, verbose=2)
     return time.perf_counter() - start

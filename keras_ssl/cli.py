@@ -101,8 +101,6 @@ def pretrain(
     writes the PNGs. `scope` (from `keras_ssl.distribute.distribution_scope`)
     is where the model is built and compiled; `batch_size` is the global
     batch. Returns the trained model."""
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)
     os.makedirs(output_dir, exist_ok=True)
     x_train = train[0]
@@ -120,12 +118,7 @@ def pretrain(
         )
     floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     print(f"Random-init kNN accuracy (floor): {floor:.4f}")
-    images = (
-        tf.data.Dataset.from_tensor_slices(x_train)
-        .shuffle(len(x_train), seed=seed)
-        .batch(batch_size, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    images = keras_ssl.data.shuffled_batches(x_train, batch_size, seed=seed)
     start = time.perf_counter()
     history = model.fit(images, epochs=epochs)
     seconds = time.perf_counter() - start

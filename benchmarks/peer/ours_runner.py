@@ -77,11 +77,7 @@ def throughput():
     x, _ = load("train", FLAGS.max_images)
     model = build(x)
     model.compile(optimizer=OPTIMIZERS["sgd_coupled"](FLAGS.lr))
-    images = (
-        tf.data.Dataset.from_tensor_slices(x)
-        .shuffle(len(x), seed=FLAGS.seed)
-        .batch(FLAGS.batch_size, drop_remainder=True)
-    )
+    images = keras_ssl.data.shuffled_batches(x, FLAGS.batch_size, FLAGS.seed)
     fit_step_seconds(model, images, 1, FLAGS.warmup)  # tracing
     emit({"ready": True, "library": library()})
     for line in sys.stdin:

@@ -5,6 +5,7 @@ from keras_ssl.data.image_folder import load_tfds
 from keras_ssl.data.sample import CIFAR10_CLASSES
 from keras_ssl.data.sample import load_sample
 from keras_ssl.data.views import with_views
+from keras_ssl.data.batches import shuffled_batches
 from keras_ssl.data.captions import CAPTION_TEMPLATES
 from keras_ssl.data.captions import caption_tokenizer
 from keras_ssl.data.captions import class_captions
