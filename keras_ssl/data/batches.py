@@ -1,5 +1,7 @@
 """Shuffled training batches of data held in memory."""
 
+import numbers
+
 import tensorflow as tf
 
 # Batches prefetched ahead of the training step: one being consumed, one ready.
@@ -44,12 +46,12 @@ def shuffled_batches(data, batch_size, seed=None, repeat=False):
             "of known cardinality); shuffling holds all of it in the buffer. "
             f"Received a dataset of cardinality {size}."
         )
-    if not isinstance(batch_size, int) or not 1 <= batch_size <= size:
+    if not isinstance(batch_size, numbers.Integral) or not 1 <= batch_size <= size:
         raise ValueError(
             f"`batch_size` must be an int in [1, {size}] (the number of elements), "
             f"as the incomplete last batch is dropped. Received: batch_size={batch_size!r}"
         )
-    data = data.shuffle(size, seed=seed).batch(batch_size, drop_remainder=True)
+    data = data.shuffle(size, seed=seed).batch(int(batch_size), drop_remainder=True)
     if repeat:
         data = data.repeat()
     options = tf.data.Options()
