@@ -98,8 +98,11 @@ def check_method(name, strategy):
     print(f"{name}: fit loss single={history_1:.7f} mirrored={history_2:.7f}")
     np.testing.assert_allclose(history_2, history_1, rtol=1e-5)
     for w1, w2 in zip(single.weights, mirrored.weights):
+        # One device runs the heads' BN on TensorFlow's fused kernel, two
+        # replicas the synchronized moments: tolerance relative to the tensor.
+        atol = 1e-5 * max(1.0, float(np.abs(w1).max()))
         np.testing.assert_allclose(
-            np.asarray(w2), np.asarray(w1), rtol=1e-4, atol=1e-5, err_msg=f"{name} {w1.path}"
+            np.asarray(w2), np.asarray(w1), rtol=1e-4, atol=atol, err_msg=f"{name} {w1.path}"
         )
     assert int(mirrored.step.numpy()) == 2, mirrored.step.numpy()
     print(f"{name}: fit weights (SwAV: queue included) and step counter equal")

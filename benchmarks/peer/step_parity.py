@@ -52,19 +52,21 @@ NETWORKS = {
 KERAS_ATTRIBUTES = {
     "backbone": "encoder", "projection_head": "projector", "prediction_head": "predictor"
 }
-# Weighted layers of the networks compared, by their Keras and PyTorch types.
-KERAS_TYPES = ("Conv2D", "BatchNormalization", "Dense")
+# Weighted layers of the networks compared, by their PyTorch types.
 TORCH_TYPES = ("Conv2d", "BatchNorm2d", "BatchNorm1d", "Linear")
 
 
 def keras_layers(model):
     """The Conv2D, BatchNormalization and Dense layers of `model`, nested
     models included, in the order they are applied."""
+    import keras
+
+    kinds = (keras.layers.Conv2D, keras.layers.BatchNormalization, keras.layers.Dense)
     found = []
     for layer in model.layers:
         if hasattr(layer, "layers"):
             found += keras_layers(layer)
-        elif type(layer).__name__ in KERAS_TYPES:
+        elif isinstance(layer, kinds):
             found.append(layer)
     return found
 

@@ -4,9 +4,10 @@ The layers follow torchvision's `resnet.py`, the reference of the self-supervise
 methods' code: the stride of a bottleneck sits on its 3x3 convolution ("ResNet v1.5"),
 a shape change uses a 1x1 convolution + BatchNormalization projection shortcut,
 convolutions have no bias and start from He-normal weights (fan-out), and
-BatchNormalization uses PyTorch's defaults (momentum 0.1, that is Keras `momentum=0.9`,
-epsilon 1e-5). Strided convolutions pad explicitly like PyTorch's `padding=k // 2`, so
-feature maps line up with torchvision's and its weights can be ported.
+BatchNormalization (`layers.FusedBatchNormalization`) uses PyTorch's defaults
+(momentum 0.1, that is Keras `momentum=0.9`, epsilon 1e-5). Strided convolutions pad
+explicitly like PyTorch's `padding=k // 2`, so feature maps line up with torchvision's
+and its weights can be ported.
 
 Two stems:
 
@@ -22,6 +23,8 @@ https://arxiv.org/abs/1706.02677); SimSiam, Barlow Twins, VICReg and MoCo v3 tur
 """
 
 import keras
+
+from keras_ssl.layers.fused_batch_normalization import FusedBatchNormalization
 
 _BN_MOMENTUM = 0.9
 _BN_EPSILON = 1e-5
@@ -50,7 +53,7 @@ def _conv(x, filters, kernel_size, strides, name):
 
 
 def _batch_norm(x, name, zero_gamma=False):
-    return keras.layers.BatchNormalization(
+    return FusedBatchNormalization(
         momentum=_BN_MOMENTUM,
         epsilon=_BN_EPSILON,
         gamma_initializer="zeros" if zero_gamma else "ones",

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_ssl.layers.fused_batch_normalization import FusedBatchNormalization
+
 _CHANNELS = (32, 64, 128, 256)
 _STRIDES = (1, 2, 2, 2)
 
@@ -10,9 +12,9 @@ def small_cnn(input_shape=(32, 32, 3), name="small_cnn"):
     """Builds a four-block CNN that maps images to a 256-d feature vector.
 
     Each block is a 3x3 `Conv2D` (padding `"same"`, no bias) followed by
-    `BatchNormalization` and ReLU; the blocks have 32, 64, 128 and 256
-    channels and strides 1, 2, 2 and 2, and a global average pool ends the
-    network. It has about 0.4M parameters and trains in seconds on a CPU,
+    BatchNormalization (`layers.FusedBatchNormalization`) and ReLU; the
+    blocks have 32, 64, 128 and 256 channels and strides 1, 2, 2 and 2, and a
+    global average pool ends the network. It has about 0.4M parameters and trains in seconds on a CPU,
     which makes it the backbone of the test suite and of the CPU
     benchmarks; use `resnet18(stem="cifar")` to reproduce papers.
 
@@ -44,7 +46,7 @@ def small_cnn(input_shape=(32, 32, 3), name="small_cnn"):
             use_bias=False,
             name=f"block{i}_conv",
         )(x)
-        x = keras.layers.BatchNormalization(name=f"block{i}_bn")(x)
+        x = FusedBatchNormalization(name=f"block{i}_bn")(x)
         x = keras.layers.ReLU(name=f"block{i}_relu")(x)
     outputs = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     return keras.Model(inputs, outputs, name=name)

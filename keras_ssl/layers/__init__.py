@@ -1,6 +1,7 @@
 """Building blocks shared by methods: heads, queues, banks."""
 
 from keras_ssl.layers.feature_queue import FeatureQueue
+from keras_ssl.layers.fused_batch_normalization import FusedBatchNormalization
 from keras_ssl.layers.memory_bank import MemoryBank
 from keras_ssl.layers.mlp import mlp
 from keras_ssl.layers.prototypes import Prototypes

@@ -3,6 +3,7 @@
 import keras
 
 from keras_ssl import distribute
+from keras_ssl.layers.fused_batch_normalization import FusedBatchNormalization
 
 
 def mlp(
@@ -59,7 +60,7 @@ def mlp(
         if bn:
             affine = last_bn_affine or not last
             layers.append(
-                keras.layers.BatchNormalization(
+                FusedBatchNormalization(
                     center=affine, scale=affine, synchronized=synchronized
                 )
             )

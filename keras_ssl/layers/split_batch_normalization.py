@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from keras_ssl.layers.fused_batch_normalization import FusedBatchNormalization
+
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
-class SplitBatchNormalization(keras.layers.BatchNormalization):
+class SplitBatchNormalization(FusedBatchNormalization):
     """BatchNormalization whose training-mode statistics come from groups of
     the batch.
 
@@ -15,9 +17,11 @@ class SplitBatchNormalization(keras.layers.BatchNormalization):
     key is the positive. On one device the MoCo CIFAR-10 demo and lightly
     emulate the paper's per-GPU BN by normalizing `num_splits` sub-batches
     separately; this layer does that. Sample `i` belongs to group
-    `i % num_splits`, so any batch size works (a short last batch included).
+    `i % num_splits`, so any batch size works (a short last batch included);
+    on TensorFlow, a batch of known size that `num_splits` divides runs the
+    fused kernel of `FusedBatchNormalization`, with the groups as channels.
     The moving statistics follow the mean of the groups' statistics. In
-    inference mode the layer is a plain `BatchNormalization`.
+    inference mode the layer is a `FusedBatchNormalization`.
 
     Args:
         num_splits: number of groups, >= 1 (8 in the MoCo CIFAR demo).
@@ -35,6 +39,9 @@ class SplitBatchNormalization(keras.layers.BatchNormalization):
     def call(self, inputs, training=None, mask=None):
         if not training or not self.trainable or self.num_splits == 1:
             return super().call(inputs, training=training, mask=mask)
+        batch = inputs.shape[0]
+        if self._can_fuse(inputs, mask) and batch and batch % self.num_splits == 0:
+            return self._fused_call(inputs, training=True, groups=self.num_splits)
         x = ops.cast(inputs, "float32")
         axis = self.axis % len(x.shape)
         channels = x.shape[axis]

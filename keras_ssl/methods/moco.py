@@ -158,7 +158,7 @@ class MoCo(MomentumModel):
         self.built = True
 
     def _split_batch_norm(self, layer):
-        if type(layer) is keras.layers.BatchNormalization:
+        if type(layer) in (keras.layers.BatchNormalization, layers.FusedBatchNormalization):
             config = layer.get_config()
             config.pop("synchronized", None)
             return layers.SplitBatchNormalization(num_splits=self.bn_splits, **config)

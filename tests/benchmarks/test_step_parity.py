@@ -17,9 +17,9 @@ def test_weighted_layers_in_the_order_they_are_applied():
     }
     # small_cnn's four conv -> BN blocks (inside the encoder, after its
     # normalization layer), then Linear -> BN -> ReLU -> Linear heads.
-    assert types["backbone"] == ["Conv2D", "BatchNormalization"] * 4
-    assert types["projection_head"] == ["Dense", "BatchNormalization", "Dense"]
-    assert types["prediction_head"] == ["Dense", "BatchNormalization", "Dense"]
+    assert types["backbone"] == ["Conv2D", "FusedBatchNormalization"] * 4
+    assert types["projection_head"] == ["Dense", "FusedBatchNormalization", "Dense"]
+    assert types["prediction_head"] == ["Dense", "FusedBatchNormalization", "Dense"]
 
 
 def test_ours_side_writes_views_losses_and_both_weight_sets(tmp_path):

@@ -7,7 +7,7 @@ from keras_ssl import layers
 def test_hidden_layers_have_bn_and_no_bias():
     head = layers.mlp(16, (32, 8), name="head")
     kinds = [type(l).__name__ for l in head.layers]
-    assert kinds == ["Dense", "BatchNormalization", "Activation", "Dense"]
+    assert kinds == ["Dense", "FusedBatchNormalization", "Activation", "Dense"]
     assert not head.layers[0].use_bias and head.layers[-1].use_bias
     assert head.output_shape == (None, 8) and head.name == "head"
     assert not head.layers[1].synchronized  # one device
@@ -15,7 +15,7 @@ def test_hidden_layers_have_bn_and_no_bias():
 
 def test_last_bn_and_plain_mlp():
     head = layers.mlp(4, (8, 8, 2), last_bn=True)
-    assert [type(l).__name__ for l in head.layers][-2:] == ["Dense", "BatchNormalization"]
+    assert [type(l).__name__ for l in head.layers][-2:] == ["Dense", "FusedBatchNormalization"]
     assert not head.layers[-2].use_bias
     plain = layers.mlp(4, (8, 2), batch_norm=False)
     assert [type(l).__name__ for l in plain.layers] == ["Dense", "Activation", "Dense"]

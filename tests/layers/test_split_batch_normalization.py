@@ -63,3 +63,31 @@ def test_config_round_trip_and_bad_splits():
     assert clone.num_splits == 2 and clone.momentum == 0.5
     with pytest.raises(ValueError, match="num_splits"):
         SplitBatchNormalization(num_splits=0)
+
+
+def test_fused_groups_match_the_general_path_with_gradients():
+    """A batch that `num_splits` divides takes the fused kernel on TensorFlow;
+    a batch of unknown size the general path. Both give the same outputs,
+    gradients and moving statistics."""
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(5).normal(1.0, 2.0, (12, 3, 3, 4)), "float32")
+    results = []
+    for signature in ((12, 3, 3, 4), (None, 3, 3, 4)):
+        layer = SplitBatchNormalization(num_splits=3, momentum=0.5)
+        layer.build(x.shape)
+        layer.gamma.assign([0.5, 1.0, 1.5, 2.0])
+
+        @tf.function(input_signature=[tf.TensorSpec(signature)])
+        def step(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = tf.reduce_sum(tf.sin(layer(x, training=True)))
+            return tape.gradient(loss, [x] + layer.trainable_weights)
+
+        results.append([np.asarray(g) for g in step(x)] + [np.asarray(w) for w in layer.weights])
+        graph = step.get_concrete_function().graph
+        fused = "FusedBatchNormV3" in {op.type for op in graph.get_operations()}
+        assert fused == (signature[0] is not None)
+    for fused, general in zip(*results):
+        np.testing.assert_allclose(fused, general, rtol=1e-4, atol=1e-4)
