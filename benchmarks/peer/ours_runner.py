@@ -46,6 +46,9 @@ flags.DEFINE_integer("train_steps", 390, "Optimizer steps of the quality mode.")
 flags.DEFINE_float("lr", 0.12, "Learning rate (peak of the cosine in quality mode).")
 flags.DEFINE_integer("threads", 2, "TF intra- and inter-op threads.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_string(
+    "dtype_policy", None, "Keras dtype policy of the model, e.g. mixed_bfloat16 (default float32)."
+)
 
 
 def load(split, max_images=0):
@@ -70,7 +73,8 @@ def emit(record):
 
 
 def library():
-    return f"keras_ssl, keras {keras.__version__}, tensorflow {tf.__version__}"
+    policy = keras.config.dtype_policy().name
+    return f"keras_ssl, keras {keras.__version__}, tensorflow {tf.__version__}, {policy}"
 
 
 def throughput():
@@ -110,6 +114,8 @@ def main(argv):
     tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
     tf.config.threading.set_inter_op_parallelism_threads(FLAGS.threads)
     keras.utils.set_random_seed(FLAGS.seed)
+    if FLAGS.dtype_policy:
+        keras.config.set_dtype_policy(FLAGS.dtype_policy)
     (quality if FLAGS.mode == "quality" else throughput)()
 
 

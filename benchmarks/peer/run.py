@@ -74,6 +74,10 @@ flags.DEFINE_float(
     "Quality only: after the equal-steps runs, train ours again for as many steps as "
     "fit in this fraction of lightly's measured train wall time (e.g. 0.7).",
 )
+flags.DEFINE_string(
+    "ours_dtype_policy", None,
+    "Keras dtype policy of our side, e.g. mixed_bfloat16 (default float32; lightly stays float32).",
+)
 flags.DEFINE_string("output", None, "Write the figures as JSON here.")
 
 
@@ -99,8 +103,9 @@ def runner_args(method, batch_size):
 def commands(method, batch_size):
     """Command lines of our runner and lightly's, by side."""
     args = runner_args(method, batch_size)
+    policy = [f"--dtype_policy={FLAGS.ours_dtype_policy}"] if FLAGS.ours_dtype_policy else []
     return {
-        "ours": [sys.executable, "-m", "benchmarks.peer.ours_runner", *args],
+        "ours": [sys.executable, "-m", "benchmarks.peer.ours_runner", *args, *policy],
         "lightly": [PEER_PYTHON, os.path.join(HERE, "lightly_runner.py"), *args],
     }
 
