@@ -88,6 +88,11 @@ def test_mixed_bfloat16_matches_keras():
     keras_bn, fused = pair(shape, dtype="mixed_bfloat16")
     got = fused(x, training=True)
     assert got.dtype == tf.bfloat16
+    # The kernel itself takes the bfloat16 activations (no float32 round trip).
+    fn = tf.function(lambda x: fused(x, training=True))
+    graph = fn.get_concrete_function(tf.cast(x, "bfloat16")).graph
+    kernels = [op for op in graph.get_operations() if op.type == "FusedBatchNormV3"]
+    assert [op.get_attr("T") for op in kernels] == [tf.bfloat16]
     np.testing.assert_allclose(
         np.asarray(tf.cast(got, "float32")),
         np.asarray(tf.cast(keras_bn(x, training=True), "float32")),
@@ -100,3 +105,17 @@ def test_config_round_trip():
     clone = keras.layers.deserialize(keras.layers.serialize(layer))
     assert isinstance(clone, FusedBatchNormalization)
     assert clone.get_config() == layer.get_config()
+
+
+
+def test_weights_carry_over_from_keras_batch_normalization():
+    def model(bn):
+        inputs = keras.Input((4, 4, 3))
+        return keras.Model(inputs, bn(name="bn")(keras.layers.Conv2D(3, 1, name="conv")(inputs)))
+
+    x = np.random.default_rng(6).normal(size=(8, 4, 4, 3)).astype("float32")
+    source = model(keras.layers.BatchNormalization)
+    source(x, training=True)  # moving statistics away from their start
+    target = model(FusedBatchNormalization)
+    target.set_weights(source.get_weights())
+    np.testing.assert_allclose(target.predict(x, verbose=0), source.predict(x, verbose=0), atol=1e-5)
