@@ -14,9 +14,10 @@ def small_cnn(input_shape=(32, 32, 3), name="small_cnn"):
     Each block is a 3x3 `Conv2D` (padding `"same"`, no bias) followed by
     BatchNormalization (`layers.FusedBatchNormalization`) and ReLU; the
     blocks have 32, 64, 128 and 256 channels and strides 1, 2, 2 and 2, and a
-    global average pool ends the network. It has about 0.4M parameters and trains in seconds on a CPU,
-    which makes it the backbone of the test suite and of the CPU
-    benchmarks; use `resnet18(stem="cifar")` to reproduce papers.
+    global average pool ends the network. It has about 0.4M parameters and
+    trains in seconds on a CPU, which makes it the backbone of the test suite
+    and of the CPU benchmarks; use `resnet18(stem="cifar")` to reproduce
+    papers.
 
     Args:
         input_shape: shape of one image, `(height, width, channels)`. Use

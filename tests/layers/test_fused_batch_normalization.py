@@ -82,17 +82,18 @@ def test_runs_the_fused_kernel_and_falls_back_otherwise():
     assert "FusedBatchNormV3" not in op_types(FusedBatchNormalization(), tf.zeros((4, 3, 2)))
 
 
-def test_mixed_bfloat16_matches_keras():
+@pytest.mark.parametrize("half", ["bfloat16", "float16"])
+def test_mixed_precision_matches_keras(half):
     shape = (16, 4, 4, 3)
     x = np.random.default_rng(4).normal(size=shape).astype("float32")
-    keras_bn, fused = pair(shape, dtype="mixed_bfloat16")
+    keras_bn, fused = pair(shape, dtype=f"mixed_{half}")
     got = fused(x, training=True)
-    assert got.dtype == tf.bfloat16
-    # The kernel itself takes the bfloat16 activations (no float32 round trip).
+    assert got.dtype == half
+    # The kernel itself takes the half-precision activations (no float32 round trip).
     fn = tf.function(lambda x: fused(x, training=True))
-    graph = fn.get_concrete_function(tf.cast(x, "bfloat16")).graph
+    graph = fn.get_concrete_function(tf.cast(x, half)).graph
     kernels = [op for op in graph.get_operations() if op.type == "FusedBatchNormV3"]
-    assert [op.get_attr("T") for op in kernels] == [tf.bfloat16]
+    assert [op.get_attr("T") for op in kernels] == [tf.as_dtype(half)]
     np.testing.assert_allclose(
         np.asarray(tf.cast(got, "float32")),
         np.asarray(tf.cast(keras_bn(x, training=True), "float32")),
