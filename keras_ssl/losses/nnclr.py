@@ -12,17 +12,22 @@ from keras_ssl.losses.info_nce import l2_normalize
 def nearest_neighbours(queries, support_set):
     """The row of `support_set` closest (cosine) to each query, no gradient.
 
+    The support set's rows must be l2-normalized, as NNCLR's support set of
+    past `l2n(z1)` is (`layers.FeatureQueue` keeps its rows so): the dot
+    product then ranks them as the cosine does, and the queries' norms do not
+    change the argmax, so neither side is normalized again here.
+
     Args:
         queries: `(N, d)` embeddings.
-        support_set: `(M, d)` candidates, e.g. `FeatureQueue.keys`.
+        support_set: `(M, d)` l2-normalized candidates, e.g.
+            `FeatureQueue.keys`.
 
     Returns:
-        `(N, d)` float32 l2-normalized support rows, under `stop_gradient`.
+        `(N, d)` rows of `support_set`, under `stop_gradient`.
     """
-    queries = l2_normalize(ops.stop_gradient(queries))
-    support_set = l2_normalize(ops.stop_gradient(support_set))
-    index = ops.argmax(ops.matmul(queries, ops.transpose(support_set)), axis=1)
-    return ops.take(support_set, index, axis=0)
+    support_set = ops.stop_gradient(support_set)
+    scores = ops.matmul(ops.stop_gradient(queries), ops.transpose(support_set))
+    return ops.take(support_set, ops.argmax(scores, axis=1), axis=0)
 
 
 def nnclr_loss(z1, z2, p1, p2, support_set, temperature=0.1):
@@ -41,7 +46,8 @@ def nnclr_loss(z1, z2, p1, p2, support_set, temperature=0.1):
         z1, z2: `(N, d)` projections of the two views (their neighbours are
             looked up; no gradient flows through them).
         p1, p2: `(N, d)` predictions of the two views.
-        support_set: `(M, d)` support set `S` (past projections).
+        support_set: `(M, d)` support set `S`: l2-normalized past
+            projections, e.g. `FeatureQueue.keys`.
         temperature: `T > 0`. Default 0.1 (paper, METHODS.md 20).
 
     Returns:
@@ -51,8 +57,10 @@ def nnclr_loss(z1, z2, p1, p2, support_set, temperature=0.1):
     >>> loss = ops.mean(nnclr_loss(z1, z2, p1, p2, model.queue.keys))
     """
     check_temperature(temperature)
-    nn1 = nearest_neighbours(z1, support_set)
-    nn2 = nearest_neighbours(z2, support_set)
+    # One search for both views: a single pass over the support set.
+    nn1, nn2 = ops.split(
+        nearest_neighbours(ops.concatenate([z1, z2], axis=0), support_set), 2
+    )
     return (
         info_nce_loss(nn1, p2, temperature=temperature)
         + info_nce_loss(nn2, p1, temperature=temperature)
