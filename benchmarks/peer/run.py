@@ -28,9 +28,9 @@ time (ratio). With `--time_budget 0.7`, ours then trains once more for as
 many steps as fit in 0.7x lightly's measured time (the same cosine schedule
 over the longer run) and gets a row of its own: what each library gives
 in a given time. `--seeds 0,1,2` runs all of it once per seed (the seed
-passed to both runners) and adds the means over seeds. SwAV (`--methods swav`, two crops of the same SimCLR
-transform, no queue) is a cross-check outside the three methods of the
-performance issue.
+passed to both runners) and adds the means over seeds. SwAV (`--methods
+swav`, two crops of the same SimCLR transform, no queue) is a cross-check
+outside the three methods of the performance issue.
 
     python -m benchmarks.peer.run --setup
     python -m benchmarks.peer.run --methods simclr,byol,moco_v2

@@ -6,7 +6,6 @@ from keras import ops
 
 from keras_ssl.losses.info_nce import check_temperature
 from keras_ssl.losses.info_nce import info_nce_loss
-from keras_ssl.losses.info_nce import l2_normalize
 
 
 def nearest_neighbours(queries, support_set):

@@ -108,7 +108,6 @@ def test_config_round_trip():
     assert clone.get_config() == layer.get_config()
 
 
-
 def test_weights_carry_over_from_keras_batch_normalization():
     def model(bn):
         inputs = keras.Input((4, 4, 3))
