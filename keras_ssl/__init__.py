@@ -11,6 +11,7 @@ from keras_ssl import losses
 from keras_ssl import methods
 from keras_ssl import optimizers
 from keras_ssl import plots
+from keras_ssl import recipes
 from keras_ssl import retrieval
 from keras_ssl.methods import BYOL
 from keras_ssl.methods import BarlowTwins

@@ -11,6 +11,7 @@ from keras_ssl.augmentation.random_apply import RandomApply
 from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
 from keras_ssl.augmentation.solarize import Solarize
 from keras_ssl.augmentation.view_augmenter import ViewAugmenter
+from keras_ssl.recipes import is_small
 
 
 def simclr_views(
@@ -187,7 +188,8 @@ def _check_size(size):
 
 
 def _is_cifar(size, cifar):
-    return size <= 64 if cifar is None else bool(cifar)
+    """`cifar`, or when None whether `size` is a small image (`recipes.is_small`)."""
+    return is_small(size) if cifar is None else bool(cifar)
 
 
 def _seeds(seed):

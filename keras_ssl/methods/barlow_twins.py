@@ -4,7 +4,6 @@ via Redundancy Reduction", https://arxiv.org/abs/2103.03230)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.base import SSLModel
@@ -21,8 +20,8 @@ class BarlowTwins(SSLModel):
     to the identity: `sum_i (1 - C_ii)^2 + lambda sum_{i != j} C_ij^2`. The
     views are gathered across replicas, so `C` is the global batch's.
 
-    Defaults follow METHODS.md section 18: projector of three layers of 8192
-    (`Linear -> BN -> ReLU` twice, then a bias-free `Linear`), three of 2048
+    Defaults (`keras_ssl.recipes`) follow METHODS.md section 18: projector
+    of three layers of 8192 (`Linear -> BN -> ReLU` twice, then a bias-free `Linear`), three of 2048
     for images of at most 64 px (solo-learn CIFAR); `lambda_ = 0.0051`
     (repo); augmentation `byol_views(size)` (BYOL's asymmetric recipe; the
     repo crops with bicubic resampling, ours is bilinear).
@@ -46,10 +45,13 @@ class BarlowTwins(SSLModel):
     >>> model.fit(images, epochs=200, batch_size=256)
     """
 
-    def __init__(self, backbone, projection_dims=None, lambda_=0.0051, scale_loss=1.0, **kwargs):
+    recipe_name = "barlow_twins"
+
+    def __init__(self, backbone, projection_dims=None, lambda_=None, scale_loss=None, **kwargs):
         super().__init__(backbone, **kwargs)
-        if projection_dims is None:
-            projection_dims = (2048 if self.small_images else 8192,) * 3
+        projection_dims = self.recipe.default("projection_dims", projection_dims)
+        lambda_ = self.recipe.default("lambda_", lambda_)
+        scale_loss = self.recipe.default("scale_loss", scale_loss)
         self.projection_dims = tuple(int(d) for d in projection_dims)
         if lambda_ < 0:
             raise ValueError(f"`lambda_` must be >= 0. Received: lambda_={lambda_}")
@@ -61,9 +63,6 @@ class BarlowTwins(SSLModel):
             self.feature_dim, self.projection_dims, last_bias=False, name="projector"
         )
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.byol_views(image_size)
 
     def forward(self, views, training):
         return self.project_views(views, training)

@@ -3,8 +3,11 @@
 import keras
 from keras import ops
 
+from keras_ssl import augmentation
 from keras_ssl import distribute
+from keras_ssl import recipes
 from keras_ssl.methods import export
+from keras_ssl.methods.auto_compile import compile_with_recipe
 from keras_ssl.methods.input_checks import check_inputs
 from keras_ssl.methods.multi_crop import check_crop_sizes
 
@@ -14,15 +17,6 @@ NORMALIZATION = {
     "imagenet": ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375)),
     "cifar10": ((125.307, 122.961, 113.866), (62.993, 62.089, 66.705)),
 }
-
-# Methods switch to their CIFAR recipes (METHODS.md) at or below this size.
-SMALL_IMAGE_SIZE = 64
-
-
-def is_small(image_shape):
-    """Whether views of this `(H, W, C)` get the CIFAR recipes (<= 64 px)."""
-    return image_shape[0] is not None and image_shape[0] <= SMALL_IMAGE_SIZE
-
 
 class SSLModel(keras.Model):
     """Base class of the self-supervised methods.
@@ -44,8 +38,14 @@ class SSLModel(keras.Model):
 
     A subclass creates all its layers in `__init__` (so variables are made in
     the user's `strategy.scope()` and `summary()`, `save()` work before
-    `fit`), ends it with `self.built = True`, and implements `forward`,
-    `compute_ssl_loss` and `default_augmenter`.
+    `fit`), ends it with `self.built = True`, and implements `forward` and
+    `compute_ssl_loss`; its defaults (constructor arguments, augmentation,
+    optimizer) are the `keras_ssl.recipes` entry named `recipe_name`.
+
+    `fit` on a model that was not compiled compiles it first with its
+    recipe's optimizer (`recipes.optimizer`): learning rate scaled by the
+    global batch, warm-up and cosine over `epochs` x steps per epoch; it
+    prints one line saying what it chose. A user's `compile` always wins.
 
     Args:
         backbone: any `keras.Model` from normalized images `(B, H, W, C)` to
@@ -77,6 +77,14 @@ class SSLModel(keras.Model):
     # encoder: its input then takes any size, and the constructor tries the
     # backbone on each crop size of the augmenter.
     multi_crop = False
+    # Whether the data must carry each image's dataset index (PIRL's memory
+    # bank: dicts from `keras_ssl.data.with_index`) or text tokens (CLIP:
+    # dicts with "images" and "tokens").
+    needs_indices = False
+    needs_tokens = False
+    # The method's entry in `keras_ssl.recipes` (None: no recipe, so no
+    # default augmenter and no `fit` without `compile`).
+    recipe_name = None
 
     def __init__(
         self,
@@ -146,8 +154,18 @@ class SSLModel(keras.Model):
 
     @property
     def small_images(self):
-        """Whether the CIFAR recipes apply (views of at most 64 px)."""
-        return is_small(self.image_shape)
+        """Whether the small-image recipes apply (views of at most 64 px)."""
+        return recipes.is_small(self.image_size)
+
+    @property
+    def recipe(self):
+        """The method's `recipes.Recipe` for its view size."""
+        if self.recipe_name is None:
+            raise ValueError(
+                f"{type(self).__name__} has no recipe (`recipe_name` is None): "
+                "pass its arguments, `augmenter=`, and compile(optimizer=...)."
+            )
+        return recipes.get(self.recipe_name, self.image_size)
 
     def _build_encoder(self, backbone, shape, preprocessing):
         any_size = (None, None, shape[-1])
@@ -163,8 +181,7 @@ class SSLModel(keras.Model):
         if preprocessing is None or isinstance(preprocessing, keras.layers.Layer):
             return preprocessing
         if preprocessing == "auto":
-            small = shape[0] is not None and shape[0] <= SMALL_IMAGE_SIZE
-            preprocessing = "cifar10" if small else "imagenet"
+            preprocessing = "cifar10" if recipes.is_small(shape[0]) else "imagenet"
         if preprocessing not in NORMALIZATION:
             raise ValueError(
                 "`preprocessing` must be 'auto', 'imagenet', 'cifar10', a "
@@ -190,10 +207,15 @@ class SSLModel(keras.Model):
 
     def default_augmenter(self, image_size):
         """The method's paper recipe (`ViewAugmenter`) for views of this size
-        (an int; `SSLModel` asks for `input_shape=` when it is unknown)."""
-        raise ValueError(
-            f"{type(self).__name__} has no default augmenter: pass `augmenter=`."
-        )
+        (an int; `SSLModel` asks for `input_shape=` when it is unknown): the
+        recipe's `augmentation` preset."""
+        recipe = self.recipe_name and recipes.get(self.recipe_name, image_size)
+        if not recipe or recipe.augmentation is None:
+            raise ValueError(
+                f"{type(self).__name__} has no default augmenter: pass `augmenter=`."
+            )
+        preset = getattr(augmentation, recipe.augmentation)
+        return preset(image_size, **recipe.augmentation_args)
 
     def check_batch_size(self, batch):
         """Raises `ValueError` when the method cannot train on global batches
@@ -288,6 +310,8 @@ class SSLModel(keras.Model):
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, **kwargs):
         self.check_inputs(x, y, batch_size, needs_loss=True)
+        if not self.compiled:
+            compile_with_recipe(self, x, batch_size, epochs, kwargs.get("steps_per_epoch"))
         self._check_steps_per_execution()
         callbacks = list(callbacks or [])
         for default in self.default_callbacks():

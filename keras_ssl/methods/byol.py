@@ -4,7 +4,6 @@ Self-Supervised Learning", https://arxiv.org/abs/2006.07733)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.momentum import MomentumModel
@@ -23,7 +22,7 @@ class BYOL(MomentumModel):
     `l(p, z) = 2 - 2 cos(p, z)` (`losses.byol_loss`, summed over both
     directions as in the BYOL repo).
 
-    Defaults (METHODS.md section 9): projector D -> 4096 -> 256 and predictor
+    Defaults (`keras_ssl.recipes`, METHODS.md section 9): projector D -> 4096 -> 256 and predictor
     256 -> 4096 -> 256 (Linear -> BN -> ReLU -> Linear, the repo's sizes, also
     solo-learn's CIFAR ones); `m0 = 0.996` (the 1000-epoch preset; 0.99 for
     100-300 epochs); the target starts as a copy of the online network;
@@ -45,15 +44,19 @@ class BYOL(MomentumModel):
     >>> model.fit(images, epochs=200, batch_size=256)
     """
 
+    recipe_name = "byol"
+
     def __init__(
         self,
         backbone,
-        projection_dims=(4096, 256),
-        prediction_dims=(4096, 256),
-        momentum=0.996,
+        projection_dims=None,
+        prediction_dims=None,
+        momentum=None,
         **kwargs,
     ):
         super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        projection_dims = self.recipe.default("projection_dims", projection_dims)
+        prediction_dims = self.recipe.default("prediction_dims", prediction_dims)
         self.projection_dims = tuple(int(d) for d in projection_dims)
         self.prediction_dims = tuple(int(d) for d in prediction_dims)
         if self.prediction_dims[-1] != self.projection_dims[-1]:
@@ -68,9 +71,6 @@ class BYOL(MomentumModel):
         )
         self.build_target()
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.byol_views(image_size)
 
     def forward(self, views, training):
         features = [self.encoder(v, training=training) for v in views]

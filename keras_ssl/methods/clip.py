@@ -46,7 +46,7 @@ class CLIP(SSLModel):
     clamp on the parameter). Exclude it from weight decay as the paper does:
     `optimizer.exclude_from_weight_decay(var_names=["logit_scale"])`.
 
-    Defaults follow METHODS.md section 15: linear projections only,
+    Defaults (`keras_ssl.recipes`) follow METHODS.md section 15: linear projections only,
     `embed_dim` 512 (ViT-B/32); augmentation a random square crop (area
     0.5-1) resized to the image size, CLIP's only augmentation.
 
@@ -70,8 +70,12 @@ class CLIP(SSLModel):
     >>> scores = model.encode_images(x) @ ops.transpose(model.encode_text(prompts))
     """
 
-    def __init__(self, image_encoder, text_encoder, embed_dim=512, **kwargs):
+    needs_tokens = True
+    recipe_name = "clip"
+
+    def __init__(self, image_encoder, text_encoder, embed_dim=None, **kwargs):
         super().__init__(image_encoder, **kwargs)
+        embed_dim = self.recipe.default("embed_dim", embed_dim)
         if not isinstance(embed_dim, int) or embed_dim <= 0:
             raise ValueError(f"`embed_dim` must be a positive int. Received: {embed_dim!r}")
         if len(text_encoder.input_shape) != 2 or len(text_encoder.output_shape) != 2:

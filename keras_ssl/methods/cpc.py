@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_ssl import augmentation
 from keras_ssl import losses
+from keras_ssl import recipes
 from keras_ssl.methods.base import SSLModel
 
 
@@ -97,7 +98,8 @@ class CPC(SSLModel):
     `encoder` (for downstream use, export and evaluation) is the patch
     encoder averaged over the grid.
 
-    Defaults follow METHODS.md section 14 (library's small-image version):
+    Defaults (`keras_ssl.recipes`) follow METHODS.md section 14 (library's
+    small-image version):
     patches of a quarter of the image side with half-patch stride (7 x 7
     grid: 8/4 px at 32, 16/8 at 64, 56/28 at 224, 64/32 at 256 as in CPC
     v1); 3 context blocks of width 256; targets of width 64; scale 0.1;
@@ -127,17 +129,19 @@ class CPC(SSLModel):
     >>> model.fit(images_64px, epochs=100, batch_size=32)
     """
 
+    recipe_name = "cpc"
+
     def __init__(
         self,
         backbone,
         input_shape=None,
         patch_size=None,
         stride=None,
-        context_width=256,
-        context_blocks=3,
-        target_dim=64,
-        offsets=(1, 2, 3),
-        prediction_scale=0.1,
+        context_width=None,
+        context_blocks=None,
+        target_dim=None,
+        offsets=None,
+        prediction_scale=None,
         **kwargs,
     ):
         if input_shape is None or len(input_shape) != 3 or input_shape[0] != input_shape[1]:
@@ -146,6 +150,12 @@ class CPC(SSLModel):
                 f"(the backbone is the patch encoder). Received: input_shape={input_shape}"
             )
         size = int(input_shape[0])
+        default = recipes.get(self.recipe_name, size).default
+        context_width = default("context_width", context_width)
+        context_blocks = default("context_blocks", context_blocks)
+        target_dim = default("target_dim", target_dim)
+        offsets = default("offsets", offsets)
+        prediction_scale = default("prediction_scale", prediction_scale)
         self.patch_size = int(patch_size or size // 4)
         self.stride = int(stride or size // 8)
         if not 0 < self.patch_size <= size or self.stride <= 0:

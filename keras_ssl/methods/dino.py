@@ -4,7 +4,6 @@ Transformers", https://arxiv.org/abs/2104.14294)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
@@ -32,7 +31,7 @@ class DINO(MomentumModel):
     global batch. Logged: `teacher_entropy` `H` and `kl = loss - H` (both go
     to 0 under collapse).
 
-    Defaults (METHODS.md section 12): head hidden 2048, bottleneck 256,
+    Defaults (`keras_ssl.recipes`, METHODS.md section 12): head hidden 2048, bottleneck 256,
     `K = 65536` (4096 for images of at most 64 px, solo-learn's CIFAR
     setting), `norm_last_layer=True`, student temperature 0.1, teacher
     temperature warmed up linearly from 0.04 to 0.07 over 30 epochs (paper),
@@ -60,25 +59,42 @@ class DINO(MomentumModel):
     """
 
     multi_crop = True
+    recipe_name = "dino"
 
     def __init__(
         self,
         backbone,
-        hidden_dim=2048,
-        bottleneck_dim=256,
+        hidden_dim=None,
+        bottleneck_dim=None,
         num_prototypes=None,
-        norm_last_layer=True,
-        student_temperature=0.1,
-        teacher_temperature=0.07,
-        warmup_teacher_temperature=0.04,
-        warmup_teacher_temperature_epochs=30,
-        center_momentum=0.9,
-        momentum=0.996,
-        freeze_last_layer=1,
-        num_global_crops=2,
+        norm_last_layer=None,
+        student_temperature=None,
+        teacher_temperature=None,
+        warmup_teacher_temperature=None,
+        warmup_teacher_temperature_epochs=None,
+        center_momentum=None,
+        momentum=None,
+        freeze_last_layer=None,
+        num_global_crops=None,
         **kwargs,
     ):
         super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        default = self.recipe.default
+        hidden_dim = default("hidden_dim", hidden_dim)
+        bottleneck_dim = default("bottleneck_dim", bottleneck_dim)
+        num_prototypes = default("num_prototypes", num_prototypes)
+        norm_last_layer = default("norm_last_layer", norm_last_layer)
+        student_temperature = default("student_temperature", student_temperature)
+        teacher_temperature = default("teacher_temperature", teacher_temperature)
+        warmup_teacher_temperature = default(
+            "warmup_teacher_temperature", warmup_teacher_temperature
+        )
+        warmup_teacher_temperature_epochs = default(
+            "warmup_teacher_temperature_epochs", warmup_teacher_temperature_epochs
+        )
+        center_momentum = default("center_momentum", center_momentum)
+        freeze_last_layer = default("freeze_last_layer", freeze_last_layer)
+        num_global_crops = default("num_global_crops", num_global_crops)
         for name, value in (
             ("student_temperature", student_temperature),
             ("teacher_temperature", teacher_temperature),
@@ -93,8 +109,6 @@ class DINO(MomentumModel):
                 f"`num_global_crops` must be in [1, {self.num_views}] (the augmenter's "
                 f"views). Received: num_global_crops={num_global_crops}"
             )
-        if num_prototypes is None:
-            num_prototypes = 4096 if self.small_images else 65536
         self.hidden_dim = int(hidden_dim)
         self.bottleneck_dim = int(bottleneck_dim)
         self.num_prototypes = int(num_prototypes)
@@ -145,9 +159,6 @@ class DINO(MomentumModel):
         self.teacher_entropy = keras.metrics.Mean(name="teacher_entropy")
         self.kl = keras.metrics.Mean(name="kl")
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.dino_multicrop(image_size)
 
     def default_callbacks(self):
         return [

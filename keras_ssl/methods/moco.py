@@ -11,12 +11,9 @@
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
-from keras_ssl.methods.base import SSLModel
-from keras_ssl.methods.base import is_small
 from keras_ssl.methods.momentum import MomentumModel
 
 _VERSIONS = (1, 2, 3)
@@ -51,7 +48,8 @@ class MoCo(MomentumModel):
       and predictor 256 -> 4096 -> 256, with BN after every layer (the last
       without affine) and no biases; momentum 0.99 -> 1 (cosine).
 
-    Defaults (METHODS.md sections 6-8): paper values for ImageNet-size
+    Defaults (`keras_ssl.recipes`: `"moco_v1"`, `"moco_v2"`, `"moco_v3"` or,
+    with a ViT backbone, `"moco_v3_vit"`; METHODS.md sections 6-8): paper values for ImageNet-size
     images: v1 T 0.07, v2 T 0.2, queue 65,536, constant momentum 0.999; v3
     T 1.0 for ResNets and 0.2 for ViTs. For images of at most 64 px, the
     CIFAR reference (the MoCo authors' CIFAR-10 demo, lightly's benchmark):
@@ -103,20 +101,14 @@ class MoCo(MomentumModel):
             raise ValueError(f"`version` must be 1, 2 or 3. Received: version={version!r}")
         self.version = version
         self.vit = _is_vit(backbone)
-        small = is_small(SSLModel.image_shape_of(backbone, kwargs.get("input_shape")))
-        if momentum is None:
-            momentum = 0.99 if version == 3 or small else 0.999
         super().__init__(
             backbone,
             momentum=momentum,
             momentum_schedule="cosine" if version == 3 else "constant",
             **kwargs,
         )
-        if temperature is None:
-            if version == 3:
-                temperature = 0.2 if self.vit or small else 1.0
-            else:
-                temperature = 0.1 if small else (0.07 if version == 1 else 0.2)
+        recipe = self.recipe
+        temperature = recipe.default("temperature", temperature)
         losses.check_temperature(temperature)
         self.temperature = float(temperature)
         self.symmetric = bool(symmetric)
@@ -129,12 +121,14 @@ class MoCo(MomentumModel):
         self._split_bn = self.shuffle_bn and bn_splits > 1 and distribute.num_replicas() == 1
 
         d = self.feature_dim
+        if version == 2:
+            projection_dims = projection_dims or (d, 128)
+        else:
+            projection_dims = recipe.default("projection_dims", projection_dims)
         if version == 3:
-            projection_dims = projection_dims or (4096, 256)
-            prediction_dims = prediction_dims or (4096, 256)
+            prediction_dims = recipe.default("prediction_dims", prediction_dims)
             head = dict(batch_norm=True, last_bn=True, last_bn_affine=False)
         else:
-            projection_dims = projection_dims or ((128,) if version == 1 else (d, 128))
             head = dict(batch_norm=False)
         self.projection_dims = tuple(int(w) for w in projection_dims)
         self.projector = layers.mlp(d, self.projection_dims, name="projector", **head)
@@ -150,7 +144,7 @@ class MoCo(MomentumModel):
         self.queue = None
         self.queue_size = None
         if version != 3:
-            self.queue_size = int(queue_size or (4096 if small else 65536))
+            self.queue_size = int(recipe.default("queue_size", queue_size))
             self.queue = layers.FeatureQueue(self.queue_size, self.projection_dims[-1])
         elif queue_size is not None:
             raise ValueError("MoCo v3 has no queue: leave `queue_size=None`.")
@@ -164,12 +158,10 @@ class MoCo(MomentumModel):
             return layers.SplitBatchNormalization(num_splits=self.bn_splits, **config)
         return layer.__class__.from_config(layer.get_config())
 
-    def default_augmenter(self, image_size):
-        if self.version == 1:
-            return augmentation.moco_v1_views(image_size)
-        if self.version == 2:
-            return augmentation.moco_v2_views(image_size)
-        return augmentation.byol_views(image_size, min_scale=0.08 if self.vit else 0.2)
+    @property
+    def recipe_name(self):
+        """`moco_v1`, `moco_v2`, `moco_v3`, or `moco_v3_vit` for a ViT."""
+        return f"moco_v{self.version}" + ("_vit" if self.version == 3 and self.vit else "")
 
     def check_batch_size(self, batch):
         needed = batch * (2 if self.symmetric else 1)

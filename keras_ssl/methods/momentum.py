@@ -38,13 +38,15 @@ class MomentumModel(SSLModel):
 
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
-        momentum: `m0`, in [0, 1].
+        momentum: `m0`, in [0, 1]; default the method's recipe
+            (`keras_ssl.recipes`).
         momentum_schedule: `"cosine"` (to 1 over training) or `"constant"`.
         **kwargs: `SSLModel` arguments.
     """
 
-    def __init__(self, backbone, momentum=0.99, momentum_schedule="cosine", **kwargs):
+    def __init__(self, backbone, momentum=None, momentum_schedule="cosine", **kwargs):
         super().__init__(backbone, **kwargs)
+        momentum = self.recipe.default("momentum", momentum)
         if isinstance(momentum, bool) or not 0.0 <= momentum <= 1.0:
             raise ValueError(f"`momentum` must be in [0, 1]. Received: momentum={momentum!r}")
         if momentum_schedule not in _SCHEDULES:

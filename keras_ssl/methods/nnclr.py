@@ -5,7 +5,6 @@ https://arxiv.org/abs/2104.14548)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.base import SSLModel
@@ -23,7 +22,7 @@ class NNCLR(SSLModel):
     every replica gathered. After the loss the (gathered) `z1` enter the
     queue, in training only.
 
-    Defaults follow METHODS.md section 20 (solo-learn's heads; the paper's
+    Defaults (`keras_ssl.recipes`) follow METHODS.md section 20 (solo-learn's heads; the paper's
     sizes are unconfirmed): projector Linear -> BN -> ReLU twice (2048) then
     Linear(-> 256) -> BN; predictor Linear(256 -> 4096) -> BN -> ReLU ->
     Linear(4096 -> 256); temperature 0.1 (paper); support set 98 304
@@ -48,16 +47,23 @@ class NNCLR(SSLModel):
     >>> model.fit(images, epochs=200, batch_size=512)
     """
 
+    recipe_name = "nnclr"
+
     def __init__(
         self,
         backbone,
-        projection_dims=(2048, 2048, 256),
-        prediction_dims=(4096, 256),
+        projection_dims=None,
+        prediction_dims=None,
         queue_size=None,
-        temperature=0.1,
+        temperature=None,
         **kwargs,
     ):
         super().__init__(backbone, **kwargs)
+        default = self.recipe.default
+        projection_dims = default("projection_dims", projection_dims)
+        prediction_dims = default("prediction_dims", prediction_dims)
+        queue_size = default("queue_size", queue_size)
+        temperature = default("temperature", temperature)
         losses.check_temperature(temperature)
         self.temperature = float(temperature)
         self.projection_dims = tuple(int(d) for d in projection_dims)
@@ -68,8 +74,6 @@ class NNCLR(SSLModel):
                 f"prediction_dims[-1]={self.prediction_dims[-1]}, "
                 f"projection_dims[-1]={self.projection_dims[-1]}."
             )
-        if queue_size is None:
-            queue_size = 65536 if self.small_images else 98304
         self.queue_size = queue_size
         self.projector = layers.mlp(
             self.feature_dim, self.projection_dims, last_bn=True, name="projector"
@@ -79,9 +83,6 @@ class NNCLR(SSLModel):
         )
         self.queue = layers.FeatureQueue(queue_size, self.projection_dims[-1], name="queue")
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.byol_views(image_size)
 
     def forward(self, views, training):
         features = tuple(self.encoder(v, training=training) for v in views)

@@ -8,6 +8,7 @@ from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl import recipes
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
 
@@ -46,7 +47,7 @@ class PIRL(SSLModel):
     against 37.2 % kNN after 20 epochs of 5,000 images); prefer InfoNCE for
     short schedules.
 
-    Defaults follow METHODS.md section 13: embeddings 128; temperature 0.07;
+    Defaults (`keras_ssl.recipes`) follow METHODS.md section 13: embeddings 128; temperature 0.07;
     lambda 0.5; NCE (`loss="info_nce"` gives VISSL's cross-entropy option);
     negatives 32 000 (paper) or 4096 for images of at most 64 px (library
     choice); image view crop (0.08, 1), flip, jitter (0.4, 0.4, 0.4, 0.2)
@@ -74,18 +75,27 @@ class PIRL(SSLModel):
     >>> model.fit(keras_ssl.data.with_index(x).shuffle(50000).batch(256), epochs=200)
     """
 
+    needs_indices = True
+    recipe_name = "pirl"
+
     def __init__(
         self,
         backbone,
         num_items,
-        embedding_dim=128,
+        embedding_dim=None,
         num_negatives=None,
-        temperature=0.07,
-        jigsaw_weight=0.5,
-        loss="nce",
+        temperature=None,
+        jigsaw_weight=None,
+        loss=None,
         **kwargs,
     ):
         super().__init__(backbone, **kwargs)
+        default = self.recipe.default
+        embedding_dim = default("embedding_dim", embedding_dim)
+        num_negatives = default("num_negatives", num_negatives)
+        temperature = default("temperature", temperature)
+        jigsaw_weight = default("jigsaw_weight", jigsaw_weight)
+        loss = default("loss", loss)
         losses.check_temperature(temperature)
         if loss not in ("nce", "info_nce"):
             raise ValueError(f"`loss` must be 'nce' or 'info_nce'. Received: loss={loss!r}")
@@ -93,8 +103,6 @@ class PIRL(SSLModel):
             raise ValueError(
                 f"`jigsaw_weight` must be in [0, 1]. Received: jigsaw_weight={jigsaw_weight}"
             )
-        if num_negatives is None:
-            num_negatives = 4096 if self.small_images else 32000
         if not isinstance(num_negatives, int) or num_negatives <= 0:
             raise ValueError(
                 f"`num_negatives` must be a positive int. Received: {num_negatives!r}"
@@ -157,13 +165,13 @@ class PIRL(SSLModel):
         return encoder
 
     def default_augmenter(self, image_size):
-        small = image_size <= 64
         image = [
             augmentation.RandomResizedCrop(image_size, image_size, scale=(0.08, 1.0)),
             keras.layers.RandomFlip("horizontal", dtype="float32"),
             augmentation.RandomApply(augmentation.ColorJitter(0.4, 0.4, 0.4, 0.2), 0.8),
             augmentation.RandomGrayscale(0.2),
         ]
+        small = recipes.is_small(image_size)
         jigsaw = augmentation.Jigsaw(24, 32) if small else augmentation.Jigsaw(64, 85)
         return augmentation.ViewAugmenter([image, [jigsaw]])
 

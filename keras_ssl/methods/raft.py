@@ -21,7 +21,7 @@ class RAFT(BYOL):
     upper bound made of the same two terms with a + sign; RAFT's explicit
     "run away" term is what the paper argues prevents collapse.
 
-    Defaults (METHODS.md section 17; the paper's exact alpha, beta and
+    Defaults (`keras_ssl.recipes`, METHODS.md section 17; the paper's exact alpha, beta and
     predictor placement are unconfirmed): `alpha = beta = 1`, the predictor
     in both terms, BYOL's head sizes, schedule and augmentation.
 
@@ -33,13 +33,17 @@ class RAFT(BYOL):
             `momentum`) and `SSLModel` ones.
     """
 
-    def __init__(self, backbone, alpha=1.0, beta=1.0, **kwargs):
+    recipe_name = "raft"
+
+    def __init__(self, backbone, alpha=None, beta=None, **kwargs):
+        super().__init__(backbone, **kwargs)
+        alpha = self.recipe.default("alpha", alpha)
+        beta = self.recipe.default("beta", beta)
         for name, value in (("alpha", alpha), ("beta", beta)):
             if value < 0:
                 raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
         self.alpha = float(alpha)
         self.beta = float(beta)
-        super().__init__(backbone, **kwargs)
 
     def compute_ssl_loss(self, outputs, training):
         self.update_target(training)

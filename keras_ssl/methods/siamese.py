@@ -7,7 +7,6 @@ https://doi.org/10.1109/CVPR.2006.100)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import losses
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
@@ -35,7 +34,7 @@ class SiameseContrastive(SSLModel):
     verification (threshold on the distance); `encoder` and `export_encoder`
     give the backbone features as for every method.
 
-    Defaults follow METHODS.md section 16: `G` = backbone + Linear(-> 128),
+    Defaults (`keras_ssl.recipes`) follow METHODS.md section 16: `G` = backbone + Linear(-> 128),
     no normalization (the margin acts on raw distances); margin 1.0 (library
     choice); augmentation `simclr_views(size)`.
 
@@ -55,8 +54,14 @@ class SiameseContrastive(SSLModel):
     >>> distance = np.linalg.norm(model.embed(a) - model.embed(b), axis=1)
     """
 
-    def __init__(self, backbone, embedding_dim=128, margin=1.0, num_negatives=1, **kwargs):
+    recipe_name = "siamese"
+
+    def __init__(self, backbone, embedding_dim=None, margin=None, num_negatives=None, **kwargs):
         super().__init__(backbone, **kwargs)
+        default = self.recipe.default
+        embedding_dim = default("embedding_dim", embedding_dim)
+        margin = default("margin", margin)
+        num_negatives = default("num_negatives", num_negatives)
         if not isinstance(embedding_dim, int) or embedding_dim <= 0:
             raise ValueError(
                 f"`embedding_dim` must be a positive int. Received: {embedding_dim!r}"
@@ -76,9 +81,6 @@ class SiameseContrastive(SSLModel):
             name="projector",
         )
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.simclr_views(image_size)
 
     def embed(self, images, training=False):
         """`G(x)`: the `(B, embedding_dim)` embeddings of raw images."""

@@ -4,7 +4,6 @@ Visual Representations", https://arxiv.org/abs/2002.05709)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.base import SSLModel
@@ -19,7 +18,7 @@ class SimCLR(SSLModel):
     paper's NT-Xent, the mean over the 2N anchors (`losses.nt_xent_loss`),
     with negatives gathered across replicas.
 
-    Defaults follow METHODS.md section 5: projector Linear(D -> D) -> BN ->
+    Defaults (`keras_ssl.recipes`, METHODS.md section 5): projector Linear(D -> D) -> BN ->
     ReLU -> Linear(D -> 128) (paper v1, hidden width = backbone width as in the
     CIFAR reference); temperature 0.1 (paper, ImageNet) or 0.5 for images of at
     most 64 px (SimCLR repo's CIFAR-10 setting); augmentation
@@ -41,10 +40,11 @@ class SimCLR(SSLModel):
     >>> model.fit(images, epochs=100, batch_size=512)
     """
 
+    recipe_name = "simclr"
+
     def __init__(self, backbone, projection_dims=None, temperature=None, **kwargs):
         super().__init__(backbone, **kwargs)
-        if temperature is None:
-            temperature = 0.5 if self.small_images else 0.1
+        temperature = self.recipe.default("temperature", temperature)
         losses.check_temperature(temperature)
         self.temperature = float(temperature)
         if projection_dims is None:
@@ -54,9 +54,6 @@ class SimCLR(SSLModel):
             self.feature_dim, self.projection_dims, name="projector"
         )
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.simclr_views(image_size)
 
     def forward(self, views, training):
         return self.project_views(views, training, concatenate=True)

@@ -4,7 +4,6 @@ https://arxiv.org/abs/2011.10566)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.base import SSLModel
@@ -20,7 +19,7 @@ class SimSiam(SSLModel):
     `D(p1, sg(z2)) / 2 + D(p2, sg(z1)) / 2` (`losses.simsiam_loss`). No
     negatives, no momentum encoder: the stop-gradient alone prevents collapse.
 
-    Defaults follow METHODS.md section 10 (SimSiam repo): projector of three
+    Defaults (`keras_ssl.recipes`, METHODS.md section 10, SimSiam repo): projector of three
     `Linear -> BN` layers of 2048 (ReLU between, the last BN without gamma
     and beta), two of them for images of at most 64 px (paper appendix,
     CIFAR); predictor bottleneck `2048 -> 512 -> 2048` (hidden BN + ReLU, the
@@ -63,17 +62,19 @@ class SimSiam(SSLModel):
     >>> model.fit(images, epochs=800, batch_size=512)
     """
 
+    recipe_name = "simsiam"
+
     def __init__(
         self,
         backbone,
         projection_dims=None,
         predictor_dims=None,
-        fix_predictor_lr=True,
+        fix_predictor_lr=None,
         **kwargs,
     ):
         super().__init__(backbone, **kwargs)
-        if projection_dims is None:
-            projection_dims = (2048,) * (2 if self.small_images else 3)
+        projection_dims = self.recipe.default("projection_dims", projection_dims)
+        fix_predictor_lr = self.recipe.default("fix_predictor_lr", fix_predictor_lr)
         self.projection_dims = tuple(int(d) for d in projection_dims)
         width = self.projection_dims[-1]
         if predictor_dims is None:
@@ -96,9 +97,6 @@ class SimSiam(SSLModel):
         self.predictor = layers.mlp(width, self.predictor_dims, name="predictor")
         self.z_std = keras.metrics.Mean(name="z_std")
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.moco_v2_views(image_size)
 
     def forward(self, views, training):
         outputs = self.project_views(views, training)

@@ -4,7 +4,6 @@ https://arxiv.org/abs/2004.11362)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.base import SSLModel
@@ -22,7 +21,7 @@ class SupCon(SSLModel):
     `fit((images, labels))` or `fit(x, y)`. Stage 2 of the paper, a linear
     classifier on the frozen backbone, is `evaluation.linear_probe`.
 
-    Defaults follow METHODS.md section 21: projector Linear(D -> D) -> ReLU
+    Defaults (`keras_ssl.recipes`, METHODS.md section 21): projector Linear(D -> D) -> ReLU
     -> Linear(D -> 128), no BatchNorm (SupCon repo head); temperature 0.1
     (paper, README); augmentation `simclr_views(size)` (SimCLR recipe, CIFAR
     variant at most 64 px).
@@ -45,16 +44,18 @@ class SupCon(SSLModel):
     """
 
     uses_labels = True
+    recipe_name = "supcon"
 
     def __init__(
         self,
         backbone,
         projection_dims=None,
-        temperature=0.1,
+        temperature=None,
         base_temperature=None,
         **kwargs,
     ):
         super().__init__(backbone, **kwargs)
+        temperature = self.recipe.default("temperature", temperature)
         losses.check_temperature(temperature)
         self.temperature = float(temperature)
         self.base_temperature = base_temperature
@@ -65,9 +66,6 @@ class SupCon(SSLModel):
             self.feature_dim, self.projection_dims, batch_norm=False, name="projector"
         )
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.simclr_views(image_size)
 
     def forward(self, views, training):
         return self.project_views(views, training, concatenate=True)

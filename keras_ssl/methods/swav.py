@@ -4,7 +4,6 @@ Contrasting Cluster Assignments", https://arxiv.org/abs/2006.09882)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
@@ -24,7 +23,7 @@ class SwAV(SSLModel):
     crop predicts them with a softmax at temperature 0.1
     (`losses.swav_loss`).
 
-    Defaults follow METHODS.md section 11 (SwAV repo): projector
+    Defaults (`keras_ssl.recipes`, METHODS.md section 11, SwAV repo): projector
     `Linear(D -> 2048) -> BN -> ReLU -> Linear(2048 -> 128)` (also for
     CIFAR, as solo-learn); 3000 prototypes; Sinkhorn epsilon 0.05 with 3
     iterations; temperature 0.1; prototypes frozen during the first epoch;
@@ -83,21 +82,31 @@ class SwAV(SSLModel):
     """
 
     multi_crop = True
+    recipe_name = "swav"
 
     def __init__(
         self,
         backbone,
-        projection_dims=(2048, 128),
-        num_prototypes=3000,
-        temperature=0.1,
-        epsilon=0.05,
-        sinkhorn_iterations=3,
-        freeze_prototypes_epochs=1,
-        queue_size=0,
-        queue_start_epoch=15,
+        projection_dims=None,
+        num_prototypes=None,
+        temperature=None,
+        epsilon=None,
+        sinkhorn_iterations=None,
+        freeze_prototypes_epochs=None,
+        queue_size=None,
+        queue_start_epoch=None,
         **kwargs,
     ):
         super().__init__(backbone, **kwargs)
+        default = self.recipe.default
+        projection_dims = default("projection_dims", projection_dims)
+        num_prototypes = default("num_prototypes", num_prototypes)
+        temperature = default("temperature", temperature)
+        epsilon = default("epsilon", epsilon)
+        sinkhorn_iterations = default("sinkhorn_iterations", sinkhorn_iterations)
+        freeze_prototypes_epochs = default("freeze_prototypes_epochs", freeze_prototypes_epochs)
+        queue_size = default("queue_size", queue_size)
+        queue_start_epoch = default("queue_start_epoch", queue_start_epoch)
         losses.check_temperature(temperature)
         if epsilon <= 0 or sinkhorn_iterations < 1:
             raise ValueError(
@@ -146,9 +155,6 @@ class SwAV(SSLModel):
                 name="queue",
             )
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.swav_multicrop(image_size, num_local=0 if self.small_images else 6)
 
     def default_callbacks(self):
         return [EpochCounter()]

@@ -3,7 +3,6 @@ Regularization for Self-Supervised Learning", https://arxiv.org/abs/2105.04906).
 
 import keras
 
-from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods.base import SSLModel
@@ -21,8 +20,8 @@ class VICReg(SSLModel):
     batch. The three terms are logged as `invariance`, `variance` and
     `covariance`.
 
-    Defaults follow METHODS.md section 19: expander of three layers of 8192
-    (`Linear -> BN -> ReLU` twice, then a bias-free `Linear`), three of 2048
+    Defaults (`keras_ssl.recipes`) follow METHODS.md section 19: expander
+    of three layers of 8192 (`Linear -> BN -> ReLU` twice, then a bias-free `Linear`), three of 2048
     for images of at most 64 px (solo-learn CIFAR); weights 25 / 25 / 1 with
     the repo's normalization (`paper_form=False`); augmentation
     `byol_views(size)` (BYOL's asymmetric recipe, as the repo).
@@ -47,19 +46,24 @@ class VICReg(SSLModel):
     >>> model.fit(images, epochs=200, batch_size=256)
     """
 
+    recipe_name = "vicreg"
+
     def __init__(
         self,
         backbone,
         projection_dims=None,
-        invariance_weight=25.0,
-        variance_weight=25.0,
-        covariance_weight=1.0,
+        invariance_weight=None,
+        variance_weight=None,
+        covariance_weight=None,
         paper_form=False,
         **kwargs,
     ):
         super().__init__(backbone, **kwargs)
-        if projection_dims is None:
-            projection_dims = (2048 if self.small_images else 8192,) * 3
+        default = self.recipe.default
+        projection_dims = default("projection_dims", projection_dims)
+        invariance_weight = default("invariance_weight", invariance_weight)
+        variance_weight = default("variance_weight", variance_weight)
+        covariance_weight = default("covariance_weight", covariance_weight)
         self.projection_dims = tuple(int(d) for d in projection_dims)
         weights = (invariance_weight, variance_weight, covariance_weight)
         if min(weights) < 0:
@@ -79,9 +83,6 @@ class VICReg(SSLModel):
         self.variance = keras.metrics.Mean(name="variance")
         self.covariance = keras.metrics.Mean(name="covariance")
         self.built = True
-
-    def default_augmenter(self, image_size):
-        return augmentation.byol_views(image_size)
 
     def forward(self, views, training):
         return self.project_views(views, training)
