@@ -14,7 +14,8 @@ def compile_with_recipe(model, x, batch_size, epochs, steps_per_epoch):
     global batch, and prints one line saying what it chose.
 
     Under a `tf.distribute` strategy the optimizer is made and compiled in
-    the model's strategy scope, so that its variables are mirrored.
+    the model's strategy scope, so that its variables are mirrored. A
+    `run_eagerly = True` set on the model before `fit` is kept.
 
     Raises:
         ValueError: before anything changes, when the model has no recipe,
@@ -25,7 +26,8 @@ def compile_with_recipe(model, x, batch_size, epochs, steps_per_epoch):
     batch, steps = batch_and_steps(x, batch_size, steps_per_epoch, type(model).__name__)
     strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model.compile(optimizer=recipes.optimizer(recipe, batch, epochs, steps))
+        optimizer = recipes.optimizer(recipe, batch, epochs, steps)
+        model.compile(optimizer=optimizer, run_eagerly=model.run_eagerly)
     print(f"{type(model).__name__} compiled with its {recipes.describe(recipe, batch, epochs, steps)}")
 
 
