@@ -135,6 +135,7 @@ _DINO = dict(
     freeze_last_layer=1,
     num_global_crops=2,
 )
+_NNCLR = dict(projection_dims=(2048, 2048, 256), prediction_dims=(4096, 256), temperature=0.1)
 _VICREG = dict(invariance_weight=25.0, variance_weight=25.0, covariance_weight=1.0)
 _PIRL = dict(embedding_dim=128, temperature=0.07, jigsaw_weight=0.5, loss="nce")
 _PIRL_OPTIMIZER = dict(_SGD, learning_rate=0.03, weight_decay=1e-4, final_learning_rate=0.001)
@@ -375,12 +376,7 @@ _TABLE = {
     "nnclr": (
         dict(
             _LARS,
-            model=dict(
-                projection_dims=(2048, 2048, 256),
-                prediction_dims=(4096, 256),
-                queue_size=98304,
-                temperature=0.1,
-            ),
+            model=dict(_NNCLR, queue_size=98304),
             augmentation="byol_views",
             learning_rate=0.3,
             weight_decay=1e-6,
@@ -389,12 +385,7 @@ _TABLE = {
         ),
         dict(
             _LARS_CIFAR,
-            model=dict(
-                projection_dims=(2048, 2048, 256),
-                prediction_dims=(4096, 256),
-                queue_size=65536,
-                temperature=0.1,
-            ),
+            model=dict(_NNCLR, queue_size=65536),
             augmentation="byol_views",
             learning_rate=0.4,
             weight_decay=1e-5,

@@ -107,3 +107,16 @@ def test_a_users_compile_wins():
     model.fit(two_batches(model, "moco_v2"), epochs=1, verbose=0)
     assert model.optimizer is optimizer
     assert int(optimizer.iterations) == 2
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute")
+def test_under_a_strategy_the_optimizer_is_made_in_its_scope():
+    # A model built in a strategy's scope and compiled outside it fails in
+    # fit ("Mixing different tf.distribute.Strategy objects").
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = uncompiled("simclr", run_eagerly=True)
+    views, _ = tiny_methods.batch(model, "simclr")
+    model.fit(views, batch_size=8, epochs=1, verbose=0)
+    for variable in (model.optimizer.iterations, model.optimizer.variables[-1]):
+        assert isinstance(variable.value, tf.distribute.DistributedValues)
