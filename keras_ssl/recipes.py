@@ -455,6 +455,29 @@ _TABLE["raft"] = tuple(
 
 NAMES = tuple(sorted(_TABLE))
 
+# Recipe name -> (its `keras_ssl` class, the constructor arguments that pick
+# it). `moco_v3_vit` is MoCo v3 on a backbone with attention layers.
+METHODS = {
+    "barlow_twins": ("BarlowTwins", {}),
+    "byol": ("BYOL", {}),
+    "clip": ("CLIP", {}),
+    "cpc": ("CPC", {}),
+    "dino": ("DINO", {}),
+    "moco_v1": ("MoCo", {"version": 1}),
+    "moco_v2": ("MoCo", {"version": 2}),
+    "moco_v3": ("MoCo", {"version": 3}),
+    "moco_v3_vit": ("MoCo", {"version": 3}),
+    "nnclr": ("NNCLR", {}),
+    "pirl": ("PIRL", {}),
+    "raft": ("RAFT", {}),
+    "siamese": ("SiameseContrastive", {}),
+    "simclr": ("SimCLR", {}),
+    "simsiam": ("SimSiam", {}),
+    "supcon": ("SupCon", {}),
+    "swav": ("SwAV", {}),
+    "vicreg": ("VICReg", {}),
+}
+
 
 def _recipe(name, small, entry):
     entry = dict(entry)

@@ -35,6 +35,7 @@ def test_every_recipe_has_both_regimes(name):
 
 def test_every_method_names_a_recipe():
     assert set(tiny_methods.METHODS) | {"moco_v3_vit"} == set(recipes.NAMES)
+    assert set(recipes.METHODS) == set(recipes.NAMES)
     with pytest.raises(ValueError, match="No recipe named 'nope'"):
         recipes.get("nope", 32)
 
@@ -96,30 +97,26 @@ def test_warmup_in_epochs_and_its_cap():
 
 
 def construct(name, size, **overrides):
-    """The method of recipe `name` on a tiny backbone with default arguments."""
+    """The method of recipe `name` (`recipes.METHODS`) on a tiny backbone
+    with default arguments."""
     keras.utils.set_random_seed(0)
+    class_name, arguments = recipes.METHODS[name]
     backbone = keras_ssl.backbones.small_cnn((None, None, 3))
-    shape = dict(input_shape=(size, size, 3), **overrides)
-    if name.startswith("moco"):
-        version = int(name[6])
-        if name.endswith("vit"):
-            backbone = keras_ssl.backbones.vit(
-                (size, size, 3), patch_size=8, width=16, depth=1, num_heads=2
-            )
-        return keras_ssl.MoCo(backbone, version=version, **shape)
-    if name == "pirl":
-        return keras_ssl.PIRL(backbone, num_items=16, **shape)
-    if name == "clip":
-        text = keras_ssl.backbones.text_transformer(20, 6, width=16, num_layers=1, num_heads=2)
-        return keras_ssl.CLIP(backbone, text, **shape)
+    if name == "moco_v3_vit":
+        backbone = keras_ssl.backbones.vit(
+            (size, size, 3), patch_size=8, width=16, depth=1, num_heads=2
+        )
     if name == "cpc":
-        return keras_ssl.CPC(tiny_methods.patch_encoder(), **shape)
-    classes = {
-        "simclr": "SimCLR", "byol": "BYOL", "raft": "RAFT", "simsiam": "SimSiam",
-        "swav": "SwAV", "dino": "DINO", "barlow_twins": "BarlowTwins", "vicreg": "VICReg",
-        "nnclr": "NNCLR", "supcon": "SupCon", "siamese": "SiameseContrastive",
-    }
-    return getattr(keras_ssl, classes[name])(backbone, **shape)
+        backbone = tiny_methods.patch_encoder()
+    args = [backbone]
+    if name == "clip":
+        args.append(
+            keras_ssl.backbones.text_transformer(20, 6, width=16, num_layers=1, num_heads=2)
+        )
+    if name == "pirl":
+        arguments = dict(arguments, num_items=16)
+    method = getattr(keras_ssl, class_name)
+    return method(*args, input_shape=(size, size, 3), **arguments, **overrides)
 
 
 def normalized(value):
