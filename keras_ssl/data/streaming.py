@@ -162,13 +162,21 @@ def model_elements(element, labelled, with_index):
 
 
 def finish(ds, report, labelled, batch_size, shuffle, seed, with_index,
-           cache, shard, repeat, drop_remainder, shuffle_buffer):
-    """Decoded elements -> cached, reported, shuffled, batched and
-    prefetched model batches."""
+           cache, shard, repeat, drop_remainder, shuffle_buffer, fill=True):
+    """Decoded elements -> reported, cached, shuffled, batched and
+    prefetched model batches.
+
+    With `fill`, a pass yields exactly one element per item: the places of
+    unreadable items are taken by the next pass's first images, so that the
+    dataset's length is known (Keras's progress bar and epoch length, a
+    schedule's number of steps).
+    """
     ds = ds.ignore_errors().map(report.record, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = report.after(ds)
+    if fill:
+        ds = ds.repeat().take(len(report.expected))
     if cache is not None:
         ds = ds.cache("" if cache == "memory" else cache)
-    ds = report.after(ds)
     if cache is not None and shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(lambda e: model_elements(e, labelled, with_index))
