@@ -58,7 +58,10 @@ def image_dataset(
     Unreadable files (corrupt, truncated, empty, or not images despite their
     extension) never stop an epoch: they are skipped, and their count and
     first paths are reported once, as a warning at the end of the first
-    pass. Files without an image extension are not listed.
+    pass. Files without an image extension are not listed. With
+    `drop_remainder` (the default) every pass yields one image per listed
+    file, the places of unreadable ones taken by the next pass's first
+    images, so that the number of batches is known to `fit`.
 
     Args:
         source: a folder (searched recursively: flat, nested or one
@@ -99,6 +102,9 @@ def image_dataset(
             `steps_per_epoch` to `fit`) or a number of passes.
         drop_remainder: drop the last, smaller batch of a pass (the default:
             batch-size checks, queues and BatchNorm expect full batches).
+            `False` yields every readable image exactly once per pass
+            (unreadable ones dropped, the length then unknown): use it with
+            `shuffle=False` to embed or evaluate a folder.
         shuffle_buffer: images in the shuffle buffer used with `cache`.
 
     Returns:
@@ -123,5 +129,5 @@ def image_dataset(
     ds = decoded_files(paths, file_labels, size, crop, shuffle, seed, shard, cache)
     return streaming.finish(
         ds, report, file_labels is not None, batch_size, shuffle, seed, with_index,
-        cache, shard, repeat, drop_remainder, shuffle_buffer,
+        cache, shard, repeat, drop_remainder, shuffle_buffer, fill=drop_remainder,
     )

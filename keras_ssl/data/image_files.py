@@ -38,7 +38,8 @@ def _inferred_labels(directory, paths, class_names):
     missing = sorted(set(class_names) - set(folders))
     if missing:
         raise ValueError(
-            f"Class folder(s) {missing} hold no images in {directory!r} "
+            f"Class folder {', '.join(map(repr, missing))} not found (or with "
+            f"no images) in {directory!r} "
             f"(class_names={list(class_names)})."
         )
     keep = [i for i, folder in enumerate(folders) if folder in ids]
@@ -96,7 +97,7 @@ def list_image_files(source, labels=None, class_names=None):
         )
     if not paths:
         raise ValueError(
-            f"No image files ({', '.join(IMAGE_EXTENSIONS)}, any case) {where}."
+            f"No images ({', '.join(IMAGE_EXTENSIONS)}, any case) {where}."
         )
     if labels is None:
         if class_names is not None:

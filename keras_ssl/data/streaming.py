@@ -138,7 +138,9 @@ class UnreadableReport:
     def after(self, ds):
         """`ds` followed by an element that triggers the report and is
         dropped: it is pulled only once every item of a pass went through."""
-        dummy = tf.nest.map_structure(lambda s: tf.zeros(s.shape, s.dtype), ds.element_spec)
+        dummy = tf.nest.map_structure(
+            lambda s: tf.zeros([d or 0 for d in s.shape], s.dtype), ds.element_spec
+        )
         trigger = tf.data.Dataset.from_tensors(dummy).filter(
             lambda element: tf.py_function(self._report, [], tf.bool)
         )

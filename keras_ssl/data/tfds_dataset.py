@@ -131,5 +131,5 @@ def tfds_dataset(
     )
     return streaming.finish(
         ds, report, labels is not None, batch_size, shuffle, seed, with_index,
-        cache, shard, repeat, drop_remainder, shuffle_buffer,
+        cache, shard, repeat, drop_remainder, shuffle_buffer, fill=drop_remainder,
     )
