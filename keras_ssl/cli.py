@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 import keras_ssl
+from keras_ssl.io_utils import atomic_write
 
 METHODS = {
     "simclr": "SimCLR",
@@ -34,7 +35,6 @@ BACKBONES = {
     "resnet34": lambda shape: keras_ssl.backbones.resnet34(shape, stem="cifar"),
     "resnet50": lambda shape: keras_ssl.backbones.resnet50(shape, stem="cifar"),
 }
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 
 def load_data(data_dir=None, dataset=None, image_size=32, max_per_class=None, seed=0):
@@ -155,50 +155,42 @@ def encoder_for(encoder_dir, train, test, epochs, output_dir):
 
 
 def list_images(image_dir):
-    """Image files under `image_dir` (recursively), sorted, as paths
+    """Image files under `image_dir` (recursively, sorted), as paths
     relative to it."""
-    paths = []
-    for root, _, files in os.walk(image_dir):
-        for name in files:
-            if name.lower().endswith(IMAGE_EXTENSIONS):
-                paths.append(os.path.relpath(os.path.join(root, name), image_dir))
-    if not paths:
-        raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) under {image_dir!r}.")
-    return sorted(paths)
+    paths, _, _ = keras_ssl.data.list_image_files(image_dir)
+    return [os.path.relpath(path, image_dir) for path in paths]
 
 
 def embed_folder(encoder_dir, image_dir, output_dir, batch_size=256):
-    """Embeds every image under `image_dir` with an exported encoder.
+    """Embeds every readable image under `image_dir` with an exported encoder.
 
-    Writes `embeddings.npy` (float32 `(N, D)`, l2-normalized) and `ids.txt`
-    (the image paths relative to `image_dir`, one a line, row order) to
-    `output_dir`. Images are resized to the encoder's input size.
-    Returns `(embeddings, ids)`.
+    Images are streamed (`keras_ssl.data.image_dataset`) and resized to the
+    encoder's input size; unreadable files are skipped and reported in one
+    warning. Writes, each file atomically, `embeddings.npy` (float32
+    `(N, D)`, l2-normalized) and `ids.jsonl` (row `i`'s image path relative
+    to `image_dir` as a JSON string on line `i`, which any file name
+    survives) to `output_dir`. Returns `(embeddings, ids)`.
     """
     import tensorflow as tf
 
     encoder = keras_ssl.load_encoder(encoder_dir)
     height, width, channels = encoder.input_shape[1:]
-    ids = list_images(image_dir)
-
-    def decode(path):
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=channels, expand_animations=False
-        )
-        return tf.image.resize(image, (height, width))
-
-    files = [os.path.join(image_dir, path) for path in ids]
-    images = (
-        tf.data.Dataset.from_tensor_slices(files)
-        .map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
+    names = list_images(image_dir)
+    images = keras_ssl.data.image_dataset(
+        [os.path.join(image_dir, name) for name in names], (height, width), batch_size,
+        shuffle=False, with_index=True, shard=None, drop_remainder=False,
     )
-    embeddings, _ = keras_ssl.evaluation.embed(encoder, images, verbose=1)
+    gray = channels == 1
+    images = images.map(
+        lambda x: (tf.image.rgb_to_grayscale(x["images"]) if gray else x["images"], x["index"])
+    )
+    embeddings, rows = keras_ssl.evaluation.embed(encoder, images, verbose=1)
+    ids = [names[i] for i in rows]
     os.makedirs(output_dir, exist_ok=True)
-    np.save(os.path.join(output_dir, "embeddings.npy"), embeddings)
-    with open(os.path.join(output_dir, "ids.txt"), "w") as f:
-        f.write("\n".join(ids) + "\n")
+    with atomic_write(os.path.join(output_dir, "embeddings.npy")) as f:
+        np.save(f, embeddings)
+    with atomic_write(os.path.join(output_dir, "ids.jsonl"), "w") as f:
+        f.writelines(json.dumps(name) + "\n" for name in ids)
     return embeddings, ids
 
 
@@ -255,7 +247,7 @@ def build_parser():
     )
     _add_data_flags(pre)
 
-    emb = commands.add_parser("embed", help="Embed an image folder: embeddings.npy + ids.txt.")
+    emb = commands.add_parser("embed", help="Embed an image folder: embeddings.npy + ids.jsonl.")
     emb.add_argument("--encoder_dir", required=True, help="An exported encoder (SavedModel).")
     emb.add_argument("--image_dir", required=True, help="Folder of images (searched recursively).")
     emb.add_argument("--output_dir", default="outputs/embeddings")
@@ -286,7 +278,7 @@ def main(argv=None):
             args.encoder_dir, args.image_dir, args.output_dir, args.batch_size
         )
         print(f"Wrote {len(embeddings)} embeddings of width {embeddings.shape[1]} "
-              f"to {args.output_dir}/embeddings.npy and ids.txt")
+              f"to {args.output_dir}/embeddings.npy and ids.jsonl")
     else:
         keras.utils.set_random_seed(args.seed)
         train, test = _data(args)

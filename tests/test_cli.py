@@ -28,12 +28,18 @@ def test_embed_writes_npy_and_ids(encoder_dir, tmp_path):
     for name, image in zip(names, x[:3]):
         tf.io.write_file(str(images / name), tf.io.encode_png(image))
     (images / "notes.txt").write_text("not an image")
-    cli.main(["embed", f"--encoder_dir={path}", f"--image_dir={images}",
-              f"--output_dir={tmp_path / 'out'}"])
+    (images / "empty.jpg").write_bytes(b"")
+    (images / "text.png").write_text("not a png")
+    odd = "new\nline \u00e9.png"  # survives JSON lines, not a text file of lines
+    tf.io.write_file(str(images / odd), tf.io.encode_png(x[3]))
+    with pytest.warns(UserWarning, match=r"Skipped 2 unreadable .*empty\.jpg.*text\.png"):
+        cli.main(["embed", f"--encoder_dir={path}", f"--image_dir={images}",
+                  f"--output_dir={tmp_path / 'out'}"])
     embeddings = np.load(tmp_path / "out" / "embeddings.npy")
-    ids = (tmp_path / "out" / "ids.txt").read_text().split()
-    assert ids == ["a.png", "b.png", "sub/c.png"]
-    expected, _ = keras_ssl.evaluation.embed(model.encoder, (x[[1, 0, 2]], None))
+    lines = (tmp_path / "out" / "ids.jsonl").read_text().splitlines()
+    ids = [json.loads(line) for line in lines]
+    assert ids == ["a.png", "b.png", odd, "sub/c.png"]
+    expected, _ = keras_ssl.evaluation.embed(model.encoder, (x[[1, 0, 3, 2]], None))
     np.testing.assert_allclose(embeddings, expected, atol=1e-5)
     with pytest.raises(ValueError, match="No images"):
         cli.embed_folder(path, str(tmp_path / "out"), str(tmp_path / "x"))

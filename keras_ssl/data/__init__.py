@@ -11,3 +11,8 @@ from keras_ssl.data.captions import caption_tokenizer
 from keras_ssl.data.captions import class_captions
 from keras_ssl.data.pairs import make_pairs
 from keras_ssl.data.index import with_index
+from keras_ssl.data.image_files import IMAGE_EXTENSIONS
+from keras_ssl.data.image_files import list_image_files
+from keras_ssl.data.image_dataset import image_dataset
+from keras_ssl.data.tfds_dataset import tfds_dataset
+from keras_ssl.data.elements import from_tfds_elements

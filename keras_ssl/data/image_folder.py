@@ -5,31 +5,51 @@ import os
 import numpy as np
 import tensorflow as tf
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+from keras_ssl.data import streaming
+from keras_ssl.data.image_dataset import decoded_files
+from keras_ssl.data.image_files import list_image_files
 
 
-def _list_files(directory, class_names, max_per_class, rng):
-    """Image paths and labels of `directory/<class>/`, class by class."""
-    paths, labels = [], []
-    for label, name in enumerate(class_names):
-        class_dir = os.path.join(directory, name)
-        if not os.path.isdir(class_dir):
-            raise ValueError(
-                f"Class folder {name!r} not found in {directory!r} "
-                f"(class_names={list(class_names)})."
-            )
-        files = sorted(
-            entry.path
-            for entry in os.scandir(class_dir)
-            if entry.is_file()
-            and entry.name.lower().endswith(IMAGE_EXTENSIONS)
-        )
+def _select(paths, labels, num_classes, max_per_class, rng):
+    """Paths and labels class by class, at most `max_per_class` of each."""
+    by_class = [[] for _ in range(num_classes)]
+    for path, label in zip(paths, labels):
+        by_class[label].append(path)
+    chosen_paths, chosen_labels = [], []
+    for label, files in enumerate(by_class):
         if rng is not None:
             rng.shuffle(files)
         files = files[:max_per_class]
-        paths.extend(files)
-        labels.extend([label] * len(files))
-    return paths, np.asarray(labels, dtype=np.int32)
+        chosen_paths.extend(files)
+        chosen_labels.extend([label] * len(files))
+    return chosen_paths, np.asarray(chosen_labels, dtype=np.int32)
+
+
+def decode_files(paths, image_size=None, batch_size=1024, what="images"):
+    """Decodes image files in order into uint8 `(N, H, W, 3)`.
+
+    Unreadable files are skipped and reported once (a warning naming their
+    count and first paths). Returns `(images, kept)`: the images and the
+    positions in `paths` of the files they come from.
+    """
+    ds = decoded_files(paths, None, image_size, "resize", False, None, None, None)
+    report = streaming.UnreadableReport(len(paths), None, lambda i: paths[i], "image files")
+    ds = streaming.finish(
+        ds, report, labelled=False, batch_size=batch_size, shuffle=False, seed=None,
+        with_index=True, cache=None, shard=None, repeat=False, drop_remainder=False,
+        shuffle_buffer=None, fill=False,
+    )
+    try:
+        batches = [(b["images"].numpy(), b["index"].numpy()) for b in ds]
+    except tf.errors.InvalidArgumentError as e:
+        raise ValueError(
+            f"The {what} have different sizes; pass `image_size` to resize "
+            f"them. ({e.message.splitlines()[0]})"
+        ) from None
+    if not batches:
+        raise ValueError(f"None of the {len(paths)} {what} could be read (e.g. {paths[0]!r}).")
+    images, kept = zip(*batches)
+    return np.concatenate(images), np.concatenate(kept)
 
 
 def load_image_folder(
@@ -42,11 +62,15 @@ def load_image_folder(
 ):
     """Load a folder of images, one sub-folder per class, into arrays.
 
-    Reads `<directory>/<class>/*.{jpg,jpeg,png,bmp}` (case-insensitive
-    extensions), decodes the files in a parallel `tf.data` pipeline and
+    Reads `<directory>/<class>/**/*.{jpg,jpeg,png,bmp,gif,webp}`
+    (case-insensitive extensions; images in nested folders belong to their
+    top class folder), decodes the files in a parallel `tf.data` pipeline and
     returns NumPy arrays ready for `keras_ssl.data.with_views`, `fit` or
     evaluation. Loading the 50,000-image CIFAR-10 training folder takes
-    seconds on two CPU cores.
+    seconds on two CPU cores. Unreadable files (corrupt, empty, not images)
+    are skipped and reported in one warning naming them. For collections
+    that do not fit in memory, stream them with
+    `keras_ssl.data.image_dataset`.
 
     Args:
         directory: root folder with one sub-folder per class.
@@ -55,7 +79,7 @@ def load_image_folder(
             When `None`, images are kept as they are and must all have the
             same size.
         class_names: class folders to read, in label order. Defaults to all
-            sub-folders of `directory`, sorted alphabetically. Give it to fix
+            sub-folders of `directory` holding images, sorted alphabetically. Give it to fix
             the label order (e.g. `keras_ssl.data.CIFAR10_CLASSES`) or to
             read a subset of classes.
         max_per_class: if set, read at most this many images of each class:
@@ -80,50 +104,21 @@ def load_image_folder(
     """
     if not os.path.isdir(directory):
         raise ValueError(f"`directory` {directory!r} is not a directory.")
-    if class_names is None:
-        class_names = sorted(
-            entry.name for entry in os.scandir(directory) if entry.is_dir()
-        )
-    class_names = tuple(class_names)
     if isinstance(image_size, int):
         image_size = (image_size, image_size)
     if max_per_class is not None and max_per_class < 1:
         raise ValueError(
             f"`max_per_class` must be >= 1 or None, got {max_per_class}."
         )
-
+    paths, labels, class_names = list_image_files(directory, "inferred", class_names)
     rng = np.random.default_rng(seed) if shuffle else None
-    paths, labels = _list_files(directory, class_names, max_per_class, rng)
-    if not paths:
-        raise ValueError(
-            f"No images ({', '.join(IMAGE_EXTENSIONS)}) found in class "
-            f"folders of {directory!r} (class_names={list(class_names)})."
-        )
+    paths, labels = _select(paths, labels, len(class_names), max_per_class, rng)
     if rng is not None:
         order = rng.permutation(len(paths))
         paths = [paths[i] for i in order]
         labels = labels[order]
-
-    def decode(path):
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=3, expand_animations=False
-        )
-        if image_size is None:
-            return image
-        image = tf.image.resize(image, image_size, antialias=True)
-        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
-
-    ds = tf.data.Dataset.from_tensor_slices(paths).map(
-        decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-    try:
-        batches = [b.numpy() for b in ds.batch(1024)]
-    except tf.errors.InvalidArgumentError as e:
-        raise ValueError(
-            f"Images in {directory!r} have different sizes; pass `image_size` "
-            f"to resize them. ({e.message.splitlines()[0]})"
-        ) from None
-    return np.concatenate(batches), labels, class_names
+    images, kept = decode_files(paths, image_size, what=f"images in {directory!r}")
+    return images, labels[kept], class_names
 
 
 def load_tfds(name="cifar10", split="train", data_dir=None):
@@ -131,6 +126,8 @@ def load_tfds(name="cifar10", split="train", data_dir=None):
 
     Downloads the dataset on first use (needs network access) and caches it
     in `data_dir` (TFDS's default, `~/tensorflow_datasets`, when `None`).
+    The split is read in batches into the returned arrays; to train on a
+    split larger than memory, stream it with `keras_ssl.data.tfds_dataset`.
 
     Args:
         name: TFDS name of a dataset with `(image, label)` supervised keys,
@@ -149,13 +146,12 @@ def load_tfds(name="cifar10", split="train", data_dir=None):
     """
     import tensorflow_datasets as tfds
 
-    images, labels = tfds.as_numpy(
-        tfds.load(
-            name,
-            split=split,
-            data_dir=data_dir,
-            as_supervised=True,
-            batch_size=-1,
-        )
+    ds = tfds.load(name, split=split, data_dir=data_dir, as_supervised=True)
+    images, labels = [], []
+    for x, y in tfds.as_numpy(ds.batch(1024)):  # streamed, never batch_size=-1
+        images.append(x)
+        labels.append(y)
+    return (
+        np.concatenate(images).astype(np.uint8),
+        np.concatenate(labels).astype(np.int32).reshape(-1),
     )
-    return images.astype(np.uint8), labels.astype(np.int32).reshape(-1)

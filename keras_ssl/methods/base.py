@@ -6,6 +6,7 @@ from keras import ops
 from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import recipes
+from keras_ssl.data.elements import from_tfds_elements
 from keras_ssl.methods import export
 from keras_ssl.methods.auto_compile import compile_with_recipe
 from keras_ssl.methods.input_checks import check_inputs
@@ -309,6 +310,11 @@ class SSLModel(keras.Model):
         return []
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, **kwargs):
+        keep_labels = self.num_classes is not None or self.uses_labels
+        x, y = from_tfds_elements(x, y, keep_labels)
+        if kwargs.get("validation_data") is not None:
+            val = from_tfds_elements(kwargs["validation_data"], None, keep_labels)[0]
+            kwargs["validation_data"] = val
         self.check_inputs(x, y, batch_size, needs_loss=True)
         if not self.compiled:
             compile_with_recipe(self, x, batch_size, epochs, kwargs.get("steps_per_epoch"))
@@ -323,11 +329,13 @@ class SSLModel(keras.Model):
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         if not kwargs.get("_use_cached_eval_dataset"):
+            x, y = from_tfds_elements(x, y, self.num_classes is not None or self.uses_labels)
             self.check_inputs(x, y, batch_size, needs_loss=True)
             self._check_steps_per_execution()
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
+        x, _ = from_tfds_elements(x, keep_labels=False)
         self.check_inputs(x, None, batch_size, needs_loss=False)
         return super().predict(x, batch_size=batch_size, **kwargs)
 

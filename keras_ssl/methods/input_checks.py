@@ -125,6 +125,8 @@ def check_inputs(model, x, y=None, batch_size=None, needs_loss=True):
     if hasattr(x, "element_spec"):
         images, labels = _unpack_spec(x.element_spec)
         batch = None
+    elif isinstance(x, dict):
+        images, labels, batch = x, y, None
     elif _is_sequence(x) or hasattr(x, "shape"):
         images, labels = x, y
         first = x[0] if _is_sequence(x) else x
@@ -133,6 +135,12 @@ def check_inputs(model, x, y=None, batch_size=None, needs_loss=True):
     else:
         return  # generators and PyDatasets: Keras checks at trace time
     argument = "x"
+    if isinstance(images, dict):
+        raise ValueError(
+            f"{type(model).__name__} takes batches of images (B, H, W, C), "
+            f"`(images, labels)` or TFDS's {{'image': ..., 'label': ...}} dicts. "
+            f"Received a dict with keys {sorted(images)}."
+        )
     views = _is_sequence(images)
     if views:
         if needs_loss and len(images) != model.num_views:

@@ -88,6 +88,18 @@ def test_errors(tmp_path, folder):
         load_image_folder(str(folder), class_names=["ant", "wasp"])
 
 
+def test_unreadable_files_are_skipped_and_named(folder):
+    (folder / "ant" / "empty.jpg").write_bytes(b"")
+    (folder / "bee" / "text.jpg").write_text("not a jpeg")
+    (folder / "bee" / "sub" / "deep").mkdir(parents=True)
+    _write(folder / "bee" / "sub" / "deep" / "9.png", np.full((8, 8, 3), 19))
+    with pytest.warns(UserWarning, match=r"Skipped 2 unreadable .*empty\.jpg.*text\.jpg"):
+        images, labels, _ = load_image_folder(str(folder), image_size=8)
+    # Nested class folders are read; labels stay with their images.
+    np.testing.assert_array_equal(images[:, 0, 0, 0], [0, 1, 2, 10, 11, 12, 19])
+    np.testing.assert_array_equal(labels, [0, 0, 0, 1, 1, 1, 1])
+
+
 def test_load_tfds_unknown_dataset(tmp_path):
     with pytest.raises(ValueError, match="not_a_dataset"):
         load_tfds("not_a_dataset", data_dir=str(tmp_path))
