@@ -60,6 +60,7 @@ class DINO(MomentumModel):
     """
 
     multi_crop = True
+    needs_any_size = True
 
     def __init__(
         self,

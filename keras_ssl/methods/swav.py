@@ -83,6 +83,7 @@ class SwAV(SSLModel):
     """
 
     multi_crop = True
+    needs_any_size = True
 
     def __init__(
         self,
