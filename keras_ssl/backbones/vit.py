@@ -337,42 +337,15 @@ def vit_small(
     )
 
 
-def vit_base(
-    input_shape=(224, 224, 3),
-    patch_size=16,
-    freeze_patch_embedding=False,
-    name="vit_base",
-):
-    """Builds ViT-Base (ViT-B, DeiT-B): width 768, 12 blocks, 12 heads, 768-d features.
 
-    The larger backbone of MoCo v3's and DINO's papers (ViT-B/16). 85,647,360
-    trainable parameters at 224 px with 16 px patches (timm's
-    `vit_base_patch16_224` less its 1000-way head and learned position embedding).
+def vit_base(input_shape=(224, 224, 3), patch_size=16, freeze_patch_embedding=False, name="vit_base"):
+    """Builds ViT-Base (ViT-B/16, DeiT-B): width 768, 12 blocks, 12 heads.
 
-    Args:
-        input_shape: shape of one image; see `vit`.
-        patch_size: side of the square patches (16 at 224 px).
-        freeze_patch_embedding: keep the patch projection at its random init
-            (MoCo v3); see `vit`.
-        name: name of the returned model.
-
-    Returns:
-        A functional `keras.Model` from normalized images to the class token
-        `(B, 768)`.
-
-    Example:
-
-    ```python
-    backbone = keras_ssl.backbones.vit_base()
-    backbone(np.zeros((2, 224, 224, 3))).shape  # (2, 768)
-    ```
+    The larger backbone of MoCo v3's and DINO's papers. 85,647,360 trainable
+    parameters at 224 px with 16 px patches: timm's `vit_base_patch16_224` less its
+    1000-way head and learned position embedding. Arguments as `vit_small`; returns
+    a functional `keras.Model` from normalized images to the class token `(B, 768)`,
+    e.g. `vit_base()(np.zeros((2, 224, 224, 3))).shape == (2, 768)`.
     """
-    return vit(
-        input_shape,
-        patch_size,
-        width=768,
-        depth=12,
-        num_heads=12,
-        freeze_patch_embedding=freeze_patch_embedding,
-        name=name,
-    )
+    return vit(input_shape, patch_size, width=768, depth=12, num_heads=12,
+               freeze_patch_embedding=freeze_patch_embedding, name=name)
