@@ -335,3 +335,17 @@ def vit_small(
         freeze_patch_embedding=freeze_patch_embedding,
         name=name,
     )
+
+
+
+def vit_base(input_shape=(224, 224, 3), patch_size=16, freeze_patch_embedding=False, name="vit_base"):
+    """Builds ViT-Base (ViT-B/16, DeiT-B): width 768, 12 blocks, 12 heads.
+
+    The larger backbone of MoCo v3's and DINO's papers. 85,647,360 trainable
+    parameters at 224 px with 16 px patches: timm's `vit_base_patch16_224` less its
+    1000-way head and learned position embedding. Arguments as `vit_small`; returns
+    a functional `keras.Model` from normalized images to the class token `(B, 768)`,
+    e.g. `vit_base()(np.zeros((2, 224, 224, 3))).shape == (2, 768)`.
+    """
+    return vit(input_shape, patch_size, width=768, depth=12, num_heads=12,
+               freeze_patch_embedding=freeze_patch_embedding, name=name)

@@ -11,6 +11,7 @@ from keras_ssl.methods import export
 from keras_ssl.methods.auto_compile import compile_with_recipe
 from keras_ssl.methods.input_checks import check_inputs
 from keras_ssl.methods.multi_crop import check_crop_sizes
+from keras_ssl.methods.multi_crop import with_any_input_size
 
 # Per-channel statistics of the pixels in [0, 255]. ImageNet: torchvision's
 # values; CIFAR-10: the training set's, as used by lightly and solo-learn.
@@ -52,7 +53,9 @@ class SSLModel(keras.Model):
         backbone: any `keras.Model` from normalized images `(B, H, W, C)` to
             features `(B, D)`, e.g. `keras_ssl.backbones.resnet18()` or
             `keras.applications.ResNet50(include_top=False, pooling="avg",
-            weights=None)`.
+            weights=None)`. `model.backbone` is this network; a method that
+            `needs_any_size` runs its layers rebuilt on an any-size input
+            inside `encoder` (same variables).
         augmenter: a `keras_ssl.augmentation.ViewAugmenter`; default: the
             method's paper recipe for the image size.
         preprocessing: how `encoder` maps raw pixels in [0, 255] to the
@@ -86,6 +89,12 @@ class SSLModel(keras.Model):
     # The method's entry in `keras_ssl.recipes` (None: no recipe, so no
     # default augmenter and no `fit` without `compile`).
     recipe_name = None
+    # Methods that run the backbone on several input sizes (multi-crop crops,
+    # PIRL's jigsaw patches, CPC's patches). Their encoders run a fixed-size
+    # functional or Sequential backbone rebuilt on an any-size input with the
+    # same layers (`with_any_input_size`), so `backbone` stays the user's
+    # network and trains; the view size is still the backbone's input shape.
+    needs_any_size = False
 
     def __init__(
         self,
@@ -175,7 +184,20 @@ class SSLModel(keras.Model):
         layer = self._preprocessing_layer(preprocessing, shape)
         if layer is not None:
             x = layer(x)
-        return keras.Model(inputs, backbone(x), name="encoder")
+        return keras.Model(inputs, self._any_size_backbone(backbone)(x), name="encoder")
+
+    def _any_size_backbone(self, backbone):
+        """The backbone as the encoders run it: `backbone`, or for a method
+        that `needs_any_size`, its layers on an any-size input. A backbone
+        that cannot be rebuilt (a subclassed model, a graph that needs its
+        size) is kept as it is: the method's size checks then raise, naming
+        the size it fails on."""
+        if not self.needs_any_size:
+            return backbone
+        try:
+            return with_any_input_size(backbone)
+        except ValueError:
+            return backbone
 
     @staticmethod
     def _preprocessing_layer(preprocessing, shape):

@@ -10,6 +10,7 @@ from keras_ssl import augmentation
 from keras_ssl import losses
 from keras_ssl import recipes
 from keras_ssl.methods.base import SSLModel
+from keras_ssl.methods.multi_crop import ANY_SIZE_HINT
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -108,10 +109,16 @@ class CPC(SSLModel):
     grayscale 0.2. CPC v2 uses LayerNorm in the patch encoder: BatchNorm
     lets the patches of one image see each other's statistics.
 
+    The backbone runs on the patches: a fixed-size one, e.g.
+    `small_cnn((32, 32, 3))`, is rebuilt on an any-size input with the same
+    layers (`needs_any_size`) and gives the image size; `backbone` stays that
+    network.
+
     Args:
         backbone: the patch encoder, a `keras.Model` from
             `(patch_size, patch_size, C)` patches (or any size) to `(B, D)`.
-        input_shape: `(H, W, C)` of the images (square); required.
+        input_shape: `(H, W, C)` of the images (square); default the
+            backbone's input shape, required when it takes any size.
         patch_size: side of each patch; default `H // 4`.
         stride: step between patches; default `H // 8`.
         context_width: width of the context blocks.
@@ -123,13 +130,14 @@ class CPC(SSLModel):
             `num_classes`) and `keras.Model` ones (`name`).
 
     Example:
-    >>> patch_encoder = my_layernorm_cnn(input_shape=(None, None, 3))
-    >>> model = keras_ssl.CPC(patch_encoder, input_shape=(64, 64, 3))
+    >>> patch_encoder = my_layernorm_cnn(input_shape=(64, 64, 3))
+    >>> model = keras_ssl.CPC(patch_encoder)  # 64 px images, 16 px patches
     >>> model.compile(optimizer=keras.optimizers.Adam(2e-4))
     >>> model.fit(images_64px, epochs=100, batch_size=32)
     """
 
     recipe_name = "cpc"
+    needs_any_size = True
 
     def __init__(
         self,
@@ -144,10 +152,12 @@ class CPC(SSLModel):
         prediction_scale=None,
         **kwargs,
     ):
-        if input_shape is None or len(input_shape) != 3 or input_shape[0] != input_shape[1]:
+        input_shape = self.image_shape_of(backbone, input_shape)
+        if input_shape[0] is None or input_shape[0] != input_shape[1]:
             raise ValueError(
                 "CPC needs the square image shape: pass `input_shape=(H, H, C)` "
-                f"(the backbone is the patch encoder). Received: input_shape={input_shape}"
+                "when the backbone (the patch encoder) takes any size. "
+                f"Received: input_shape={input_shape}"
             )
         size = int(input_shape[0])
         default = recipes.get(self.recipe_name, size).default
@@ -198,12 +208,13 @@ class CPC(SSLModel):
             x = layer(x)
         patches = PatchGrid(self.patch_size, self.stride, name="patch_grid")(x)
         try:
+            backbone = self._any_size_backbone(backbone)
+            backbone(ops.zeros((1, *patches.shape[1:])), training=False)
             features = backbone(patches)
         except Exception as error:
             raise ValueError(
                 f"CPC runs the backbone on {self.patch_size}x{self.patch_size} "
-                f"patches, which it does not take ({error}). Build it for that "
-                "size or with input_shape=(None, None, C)."
+                f"patches, which it does not take ({error}). {ANY_SIZE_HINT}"
             ) from error
         grid = ToGrid(self.grid, name="to_grid")(features)
         self.grid_encoder = keras.Model(inputs, grid, name="grid_encoder")

@@ -38,7 +38,9 @@ class DINO(MomentumModel):
     center momentum 0.9, teacher momentum 0.996 -> 1, last layer frozen in
     the first epoch. The `TeacherTemperature` and `MomentumSchedule`
     callbacks, which `fit` adds, set the schedules. Works with ViT and ResNet
-    backbones that take several input sizes (`input_shape=(None, None, 3)`).
+    backbones that take several input sizes (`input_shape=(None, None, 3)`);
+    a fixed-size functional or Sequential backbone is rebuilt on an any-size
+    input with the same layers (`needs_any_size`).
 
     Args:
         backbone: a clonable `keras.Model` from images to `(B, D)` features.
@@ -60,6 +62,7 @@ class DINO(MomentumModel):
 
     multi_crop = True
     recipe_name = "dino"
+    needs_any_size = True
 
     def __init__(
         self,

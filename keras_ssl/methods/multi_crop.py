@@ -1,9 +1,68 @@
-"""Helpers of the multi-crop methods (SwAV, DINO): crops of several sizes
-through one encoder."""
+"""Helpers of the methods that run one backbone on inputs of several sizes:
+multi-crop (SwAV, DINO), PIRL's jigsaw patches, CPC's patches."""
 
 import itertools
 
+import keras
 from keras import ops
+
+# What takes any input size, for the errors of the methods that need it.
+ANY_SIZE_HINT = (
+    "A functional or Sequential backbone of convolutions and global pooling "
+    "(e.g. `small_cnn`, `resnet18`) takes any size; one with `Flatten` + "
+    "`Dense` or a fixed `Reshape` does not."
+)
+
+
+def with_any_input_size(model):
+    """`model` on images of any height and width, with the same layers.
+
+    A functional or Sequential `keras.Model` built for a fixed image size
+    (e.g. `small_cnn((32, 32, 3))`) is rebuilt on
+    `keras.Input((None, None, C))` by calling its own layers on it
+    (`keras.models.clone_model` with `input_tensors=` and every layer kept,
+    not copied): the rebuilt model holds the very same variables, so
+    training it trains `model`. Convolutions, pooling, normalizations and a
+    global pooling take any size; a layer that needs the size it was built
+    for (`Flatten` then `Dense`, a fixed `Reshape`) fails on other sizes
+    when run (or already here, where its output shape tells).
+
+    Args:
+        model: a `keras.Model` from images `(B, H, W, C)` to features.
+
+    Returns:
+        `model` itself when its input already takes any height and width,
+        else a new functional model that shares `model`'s layers.
+
+    Raises:
+        ValueError: `model` is not functional or Sequential, or its graph
+            cannot be built on an input of unknown size.
+
+    Example:
+    >>> backbone = keras_ssl.backbones.small_cnn((32, 32, 3))
+    >>> flexible = with_any_input_size(backbone)
+    >>> flexible(np.zeros((2, 16, 16, 3))).shape  # (2, 256), same weights
+    """
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple) and len(shape) == 4:
+        if shape[1] is None and shape[2] is None:
+            return model
+        try:
+            return keras.models.clone_model(
+                model,
+                input_tensors=keras.Input((None, None, shape[-1]), name="images"),
+                clone_function=lambda layer: layer,
+            )
+        except Exception as error:  # Keras's own error, re-raised below
+            reason = error
+    else:
+        reason = "it has no single image input (B, H, W, C)"
+    raise ValueError(
+        f"Could not rebuild `{model.name}` (input_shape={shape}) on images of "
+        "any size: only a functional or Sequential keras.Model from images "
+        "(B, H, W, C) can be. Build it with input_shape=(None, None, C). The "
+        f"error was: {reason}"
+    )
 
 
 def check_crop_sizes(encoder, sizes):
@@ -23,8 +82,7 @@ def check_crop_sizes(encoder, sizes):
             raise ValueError(
                 f"The backbone fails on {size[0]}x{size[1]} crops of the "
                 "augmenter. Multi-crop methods need a backbone that takes every "
-                "crop size, e.g. `small_cnn(input_shape=(None, None, 3))` or "
-                f"`resnet18(input_shape=(None, None, 3))`. The error was: {error}"
+                f"crop size. {ANY_SIZE_HINT} The error was: {error}"
             ) from error
 
 

@@ -11,6 +11,7 @@ from keras_ssl import losses
 from keras_ssl import recipes
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
+from keras_ssl.methods.multi_crop import ANY_SIZE_HINT
 
 _NEEDS_INDEX = (
     "PIRL's memory bank needs each image's dataset index: give dicts "
@@ -53,12 +54,14 @@ class PIRL(SSLModel):
     choice); image view crop (0.08, 1), flip, jitter (0.4, 0.4, 0.4, 0.2)
     with probability 0.8, grayscale 0.2; jigsaw (0.6, 1) crop to 255 px,
     85 px cells, 64 px patches, or 96 / 32 / 24 px at most 64 px. The
-    backbone must take the patch size too: `small_cnn((None, None, 3))` with
-    `input_shape=(32, 32, 3)`.
+    backbone runs on the patches too: a fixed-size one such as
+    `small_cnn((32, 32, 3))` is rebuilt on an any-size input with the same
+    layers (`needs_any_size`); `backbone` stays that network.
 
     Args:
-        backbone: a `keras.Model` from images to `(B, D)` features, taking
-            both the image and the patch size.
+        backbone: a `keras.Model` from images to `(B, D)` features that
+            takes both the image and the patch size, or can be rebuilt to
+            (convolutions and global pooling).
         num_items: the number of dataset items (memory-bank rows).
         embedding_dim: width of `f`, `g` and the bank.
         num_negatives: bank rows drawn per step.
@@ -69,14 +72,15 @@ class PIRL(SSLModel):
             `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
 
     Example:
-    >>> backbone = keras_ssl.backbones.resnet18((None, None, 3), stem="cifar")
-    >>> model = keras_ssl.PIRL(backbone, num_items=50000, input_shape=(32, 32, 3))
+    >>> backbone = keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar")
+    >>> model = keras_ssl.PIRL(backbone, num_items=50000)
     >>> model.compile(optimizer=keras_ssl.optimizers.SGD(0.03, weight_decay=1e-4))
     >>> model.fit(keras_ssl.data.with_index(x).shuffle(50000).batch(256), epochs=200)
     """
 
     needs_indices = True
     recipe_name = "pirl"
+    needs_any_size = True
 
     def __init__(
         self,
@@ -155,11 +159,11 @@ class PIRL(SSLModel):
         shape = (size, size, self.image_shape[-1])
         try:
             encoder = self._build_encoder(self.backbone, shape, self.preprocessing)
+            encoder(ops.zeros((1, *shape)), training=False)
         except Exception as error:
             raise ValueError(
                 f"PIRL runs the backbone on {size}x{size} jigsaw patches, which "
-                f"this backbone does not take ({error}). Build it with "
-                "input_shape=(None, None, 3) and pass `input_shape=` to PIRL."
+                f"this backbone does not take ({error}). {ANY_SIZE_HINT}"
             ) from error
         encoder.name = "patch_encoder"
         return encoder

@@ -53,8 +53,10 @@ class SwAV(SSLModel):
 
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features that takes
-            every crop size, e.g. `small_cnn(input_shape=(None, None, 3))`;
-            the constructor tries each and raises `ValueError` naming the
+            every crop size, e.g. `small_cnn(input_shape=(None, None, 3))`, or
+            a fixed-size functional or Sequential one whose layers can take
+            them (rebuilt on an any-size input, `needs_any_size`); the
+            constructor tries each size and raises `ValueError` naming the
             size that fails.
         projection_dims: widths of the projector layers; default
             `(2048, 128)`.
@@ -83,6 +85,7 @@ class SwAV(SSLModel):
 
     multi_crop = True
     recipe_name = "swav"
+    needs_any_size = True
 
     def __init__(
         self,

@@ -51,8 +51,11 @@ def test_construction_defaults_and_attributes():
     assert model.jigsaw.patch_size == 24 and model.jigsaw.cell_size == 32
     assert model.memory_bank.bank.shape == (100, 128) and float(model.normalizer) == 0.0
     assert model.jigsaw_head.input_shape == (None, 9 * 128)
+    flatten_dense = keras.Sequential(
+        [keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(8)]
+    )
     with pytest.raises(ValueError, match="24x24 jigsaw patches"):
-        keras_ssl.PIRL(keras_ssl.backbones.small_cnn((32, 32, 3)), num_items=100)
+        keras_ssl.PIRL(flatten_dense, num_items=100)
     with pytest.raises(ValueError, match="loss"):
         make_model(loss="triplet")
 
