@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 import keras_ssl
+from keras_ssl.io_utils import atomic_write
 
 METHODS = {
     "simclr": "SimCLR",
@@ -294,8 +295,8 @@ def main(argv=None):
             args.encoder_dir, train, test, args.protocols.split(","), args.epochs
         )
         if args.output:
-            with open(args.output, "w") as f:
-                json.dump(results, f, indent=2)
+            with atomic_write(args.output, "w") as f:
+                f.write(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
