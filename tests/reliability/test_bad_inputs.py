@@ -269,6 +269,16 @@ def failing_export(env):
     assert not [p for p in os.listdir(env.root) if p.startswith(".tmp-")]
 
 
+def load_untrusted_keras_file(env):
+    """The route `load_encoder`'s docstring offers for untrusted encoders: a
+    `.keras` file that carries Python code is refused by default."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    outputs = keras.layers.Lambda(lambda t: t * 2)(inputs)
+    path = env.path("untrusted.keras")
+    keras.Model(inputs, outputs).save(path)
+    keras.models.load_model(path)
+
+
 def cli(*argv):
     return lambda env: keras_ssl_cli.main(
         [a.format(root=env.root, encoder=env.encoder_dir) for a in argv]
@@ -471,6 +481,8 @@ CASES = [
          r"`input_shape` for .* must be \(H, W, C\)"),
     Case("load_encoder_garbled_saved_model", export_edit("garbled_pb", write("saved_model.pb", "junk")),
          "garbled_pb' is not a loadable exported encoder"),
+    Case("untrusted_keras_file_with_code_refused_in_safe_mode", load_untrusted_keras_file,
+         "safe_mode"),
     Case("export_failing_keeps_previous_export", failing_export, "export failed halfway",
          models=("simclr",), files=("encoder",)),
     # --- the CLI, in process
