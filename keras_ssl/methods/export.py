@@ -20,7 +20,8 @@ def export_encoder(encoder, path, method=None, verbose=False):
     the method, so `load_encoder` can rebuild a `keras.Model` around it.
     Everything is written to a temporary directory beside `path` and moved
     into place at the end, so an export that fails leaves a previous export
-    at `path` as it was.
+    at `path` as it was. A previous export is replaced whole; any other
+    non-empty directory at `path` is refused.
 
     Args:
         encoder: a functional `keras.Model` from raw images to features.
@@ -28,6 +29,13 @@ def export_encoder(encoder, path, method=None, verbose=False):
         method: name of the method that trained the encoder (metadata).
         verbose: print Keras's export summary.
     """
+    path = os.fspath(path)
+    if os.path.isdir(path) and os.listdir(path) and not _is_export(path):
+        raise ValueError(
+            f"path={path!r} is a directory that holds something other than an "
+            "exported encoder; `export_encoder` replaces the whole directory. "
+            "Choose a new or empty directory."
+        )
     options = {}
     if keras.backend.backend() == "jax":
         # An inference export: jax2tf cannot differentiate convolutions over
@@ -79,7 +87,7 @@ def load_encoder(path, input_shape=None):
     path = os.fspath(path)
     if not os.path.isdir(path):
         raise ValueError(f"No exported encoder at path={path!r}.")
-    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    if not _is_export(path):
         raise ValueError(
             f"{path!r} is not an exported encoder: it has no saved_model.pb. "
             "Write one with `model.export_encoder(path)`."
@@ -96,6 +104,10 @@ def load_encoder(path, input_shape=None):
             f"{path!r} is not a loadable exported encoder: {type(error).__name__}: {error}"
         ) from error
     return keras.Model(inputs, features, name="exported_encoder")
+
+
+def _is_export(path):
+    return os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
 def _read_input_shape(path):

@@ -69,6 +69,9 @@ class Env:
         self.index.save(self.path("index.npz"))
         with open(self.path("results.json"), "w") as f:
             f.write('{"knn": 0.5}')
+        os.makedirs(self.path("outputs"))
+        with open(self.path("outputs", "notes.txt"), "w") as f:
+            f.write("a user's file, not an export")
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)
@@ -267,6 +270,10 @@ def failing_export(env):
     finally:
         del model.encoder.export
     assert not [p for p in os.listdir(env.root) if p.startswith(".tmp-")]
+
+
+def export_over_other_folder(env):
+    env.models["simclr"].export_encoder(env.path("outputs"))
 
 
 def load_untrusted_keras_file(env):
@@ -483,6 +490,8 @@ CASES = [
          "garbled_pb' is not a loadable exported encoder"),
     Case("untrusted_keras_file_with_code_refused_in_safe_mode", load_untrusted_keras_file,
          "safe_mode"),
+    Case("export_over_a_folder_that_is_not_an_export", export_over_other_folder,
+         "holds something other than an exported encoder", files=("outputs",)),
     Case("export_failing_keeps_previous_export", failing_export, "export failed halfway",
          models=("simclr",), files=("encoder",)),
     # --- the CLI, in process
