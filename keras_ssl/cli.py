@@ -198,18 +198,19 @@ def evaluate_encoder(encoder_dir, train, test, protocols=("knn", "linear"), epoc
     """Runs the evaluation `protocols` (`knn`, `linear`) on an exported
     encoder, prints and returns `{protocol: result}`. (Fine-tuning trains the
     live encoder, see `keras_ssl.evaluation.fine_tune`.)"""
+    unknown = [p for p in protocols if p not in ("knn", "linear")]
+    if unknown:
+        raise ValueError(
+            f"Unknown protocol {unknown[0]!r} in `protocols`: choose from knn, linear."
+        )
     encoder = keras_ssl.load_encoder(encoder_dir)
     results = {}
     for protocol in protocols:
         if protocol == "knn":
             results[protocol] = keras_ssl.evaluation.knn_accuracy(encoder, train, test)
-        elif protocol == "linear":
+        else:
             results[protocol] = keras_ssl.evaluation.linear_probe(
                 encoder, train, test, epochs=epochs
-            )
-        else:
-            raise ValueError(
-                f"Unknown protocol {protocol!r}: choose from knn, linear."
             )
         print(f"{protocol}: {results[protocol]}")
     return results
@@ -286,8 +287,8 @@ def main(argv=None):
             args.encoder_dir, train, test, args.protocols.split(","), args.epochs
         )
         if args.output:
-            with open(args.output, "w") as f:
-                json.dump(results, f, indent=2)
+            with atomic_write(args.output, "w") as f:
+                f.write(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ class TeacherTemperature(keras.callbacks.Callback):
 
     def __init__(self, start=0.04, end=0.07, warmup_epochs=30):
         super().__init__()
-        if start <= 0 or end <= 0 or warmup_epochs < 0:
+        if not (0 < start < float("inf") and 0 < end < float("inf")) or warmup_epochs < 0:
             raise ValueError(
                 "Temperatures must be > 0 and `warmup_epochs` >= 0. Received: "
                 f"start={start}, end={end}, warmup_epochs={warmup_epochs}"

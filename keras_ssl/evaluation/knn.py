@@ -13,7 +13,7 @@ from keras import ops
 def _check_knn_args(k, temperature):
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"`k` must be an integer >= 1, got k={k!r}.")
-    if not temperature > 0:
+    if not 0 < temperature < float("inf"):
         raise ValueError(
             f"`temperature` must be > 0, got temperature={temperature!r}."
         )

@@ -11,6 +11,7 @@ from keras_ssl.losses.contrastive_margin import siamese_energy_loss
 from keras_ssl.losses.cpc import cpc_loss
 from keras_ssl.losses.dino import dino_loss
 from keras_ssl.losses.info_nce import InfoNCE
+from keras_ssl.losses.info_nce import check_positive
 from keras_ssl.losses.info_nce import check_temperature
 from keras_ssl.losses.info_nce import info_nce_loss
 from keras_ssl.losses.info_nce import l2_normalize

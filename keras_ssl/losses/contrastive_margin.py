@@ -7,12 +7,9 @@ https://doi.org/10.1109/CVPR.2006.100)."""
 import keras
 from keras import ops
 
+from keras_ssl.losses.info_nce import check_positive
+
 _EPSILON = 1e-12
-
-
-def _check_positive(name, value):
-    if isinstance(value, (int, float)) and value <= 0:
-        raise ValueError(f"`{name}` must be > 0. Received: {name}={value}")
 
 
 def contrastive_margin_loss(embeddings_a, embeddings_b, is_similar, margin=1.0):
@@ -39,7 +36,7 @@ def contrastive_margin_loss(embeddings_a, embeddings_b, is_similar, margin=1.0):
     Example:
     >>> loss = ops.mean(contrastive_margin_loss(g(x1), g(x2), same_person))
     """
-    _check_positive("margin", margin)
+    check_positive("margin", margin)
     a = ops.cast(embeddings_a, "float32")
     b = ops.cast(embeddings_b, "float32")
     similar = ops.cast(ops.reshape(is_similar, (-1,)), "float32")
@@ -66,7 +63,7 @@ def siamese_energy_loss(embeddings_a, embeddings_b, is_similar, q=10.0):
     Returns:
         `(N,)` float32 per-pair losses.
     """
-    _check_positive("q", q)
+    check_positive("q", q)
     a = ops.cast(embeddings_a, "float32")
     b = ops.cast(embeddings_b, "float32")
     similar = ops.cast(ops.reshape(is_similar, (-1,)), "float32")
@@ -84,7 +81,7 @@ class ContrastiveMarginLoss(keras.losses.Loss):
 
     def __init__(self, margin=1.0, name="contrastive_margin", **kwargs):
         super().__init__(name=name, **kwargs)
-        _check_positive("margin", margin)
+        check_positive("margin", margin)
         self.margin = margin
 
     def call(self, y_true, y_pred):

@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from keras_ssl import distribute
+from keras_ssl.losses.info_nce import check_positive
 from keras_ssl.losses.info_nce import check_temperature
 from keras_ssl.losses.info_nce import l2_normalize
 
@@ -48,7 +49,7 @@ def supcon_loss(features, labels, temperature=0.1, base_temperature=None):
     check_temperature(temperature)
     if base_temperature is None:
         base_temperature = temperature
-    check_temperature(base_temperature)
+    check_positive("base_temperature", base_temperature)
     if len(features.shape) != 3:
         raise ValueError(
             "`features` must have shape (N, V, d), V views of N samples. "

@@ -110,6 +110,7 @@ class SSLModel(keras.Model):
         self.preprocessing = preprocessing
         self.backbone = backbone
         self.encoder = self._build_encoder(backbone, self.image_shape, preprocessing)
+        self._check_features(self.encoder)
         self.feature_dim = int(self.encoder.output_shape[-1])
         self.augmenter = augmenter or self._default_augmenter()
         if self.multi_crop:
@@ -140,6 +141,14 @@ class SSLModel(keras.Model):
     @staticmethod
     def image_shape_of(backbone, input_shape=None):
         """`(H, W, C)` of the views: `input_shape`, else the backbone's."""
+        if not isinstance(backbone, keras.Model):
+            raise ValueError(
+                "A backbone must be a keras.Model from images (B, H, W, C) to "
+                "features (B, D), e.g. keras_ssl.backbones.resnet18((32, 32, 3)) "
+                "or keras.applications.ResNet50(include_top=False, "
+                "pooling='avg', weights=None). Received: backbone="
+                f"{backbone!r} of type {type(backbone).__name__}"
+            )
         shape = input_shape
         if shape is None:
             shape = getattr(backbone, "input_shape", None)
@@ -198,6 +207,17 @@ class SSLModel(keras.Model):
             return with_any_input_size(backbone)
         except ValueError:
             return backbone
+
+    @staticmethod
+    def _check_features(encoder):
+        shapes = [tuple(output.shape) for output in encoder.outputs]
+        if len(shapes) != 1 or len(shapes[0]) != 2:
+            raise ValueError(
+                "A backbone must return one feature tensor of shape (B, D); this "
+                f"one returns {shapes}. End it with global pooling "
+                "(`keras.layers.GlobalAveragePooling2D()`, or `pooling='avg'` "
+                "for keras.applications) and return a single output."
+            )
 
     @staticmethod
     def _preprocessing_layer(preprocessing, shape):
@@ -332,6 +352,15 @@ class SSLModel(keras.Model):
         return []
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, **kwargs):
+        """Keras's `fit`, after checking the data and the callbacks.
+
+        Training resumes exactly (weights, optimizer, step, queues, momentum,
+        banks equal to an uninterrupted run's) with
+        `keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch",
+        double_checkpoint=True)`: backups at the end of each epoch, the
+        previous one kept for a kill during a backup write. An integer
+        `save_freq` is refused (see `check_callbacks`).
+        """
         keep_labels = self.num_classes is not None or self.uses_labels
         x, y = from_tfds_elements(x, y, keep_labels)
         if kwargs.get("validation_data") is not None:
@@ -341,6 +370,7 @@ class SSLModel(keras.Model):
         if not self.compiled:
             compile_with_recipe(self, x, batch_size, epochs, kwargs.get("steps_per_epoch"))
         self._check_steps_per_execution()
+        self.check_callbacks(callbacks)
         callbacks = list(callbacks or [])
         for default in self.default_callbacks():
             if not any(isinstance(c, type(default)) for c in callbacks):
@@ -365,6 +395,29 @@ class SSLModel(keras.Model):
         """Raises `ValueError` on data the method cannot take, before Keras
         traces anything; methods with other inputs (CLIP) override it."""
         check_inputs(self, x, y, batch_size, needs_loss=needs_loss)
+
+    @staticmethod
+    def check_callbacks(callbacks):
+        """Raises `ValueError` on a `BackupAndRestore` that backs up mid-epoch.
+
+        Keras restores a mid-epoch backup (integer `save_freq`) and then
+        replays its whole epoch from the first batch, so the resumed run
+        repeats steps: its step counter, queues, momentum and weights differ
+        from an uninterrupted run's.
+        """
+        for callback in callbacks or []:
+            if isinstance(callback, keras.callbacks.BackupAndRestore) and (
+                callback.save_freq != "epoch"
+            ):
+                raise ValueError(
+                    "BackupAndRestore(save_freq="
+                    f"{callback.save_freq!r}) backs up mid-epoch, and Keras resumes "
+                    "such a backup by replaying its whole epoch: the step counter, "
+                    "queues, momentum and weights would differ from an "
+                    "uninterrupted run. Use keras.callbacks.BackupAndRestore("
+                    'backup_dir, save_freq="epoch", double_checkpoint=True), '
+                    "which resumes exactly."
+                )
 
     def _check_steps_per_execution(self):
         steps = getattr(self, "steps_per_execution", 1)

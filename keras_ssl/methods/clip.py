@@ -36,7 +36,10 @@ class CLIP(SSLModel):
     """CLIP: contrastive image-text pre-training with a learnable logit scale.
 
     `x` is a dict `{"images": (B, H, W, C) in [0, 255], "tokens": int (B, L)}`
-    of matching pairs. Images go through the augmenter (one random square
+    of matching pairs (token ids below the text encoder's vocabulary size:
+    `fit` checks arrays before training; a dataset's ids cannot be read before
+    its batches are drawn, so keep them in range in the pipeline, as an
+    out-of-range id fails inside the step). Images go through the augmenter (one random square
     crop), `encoder` and a linear projection without bias; tokens through
     `text_encoder` and another linear projection; both are l2-normalized and
     `losses.clip_loss` scores every image against every caption of the
@@ -78,6 +81,11 @@ class CLIP(SSLModel):
         embed_dim = self.recipe.default("embed_dim", embed_dim)
         if not isinstance(embed_dim, int) or embed_dim <= 0:
             raise ValueError(f"`embed_dim` must be a positive int. Received: {embed_dim!r}")
+        if not isinstance(text_encoder, keras.Model):
+            raise ValueError(
+                "`text_encoder` must be a keras.Model from token ids (B, L) to "
+                f"features (B, D). Received: {type(text_encoder).__name__}"
+            )
         if len(text_encoder.input_shape) != 2 or len(text_encoder.output_shape) != 2:
             raise ValueError(
                 "`text_encoder` must map token ids (B, L) to features (B, D). "
@@ -162,6 +170,15 @@ class CLIP(SSLModel):
         return self.encoder(inputs, training=False)
 
     # ------------------------------------------------------------- checking
+    def _vocabulary_size(self):
+        """`input_dim` of the text encoder's first embedding layer, or None."""
+        for layer in self.text_encoder._flatten_layers(include_self=False):
+            if isinstance(layer, keras.layers.Embedding):
+                return layer.input_dim
+            if isinstance(getattr(layer, "vocabulary_size", None), int):
+                return layer.vocabulary_size
+        return None
+
     @staticmethod
     def _check_pairs(x):
         if not isinstance(x, dict) or set(x) != {"images", "tokens"}:
@@ -192,6 +209,10 @@ class CLIP(SSLModel):
                 "`x['tokens']` must be integer token ids of shape (B, L). "
                 f"Received: shape={tuple(tokens.shape)}, dtype={dtype}"
             )
+        input_checks.check_id_range(
+            tokens, "x['tokens']", self._vocabulary_size(), "token ids below the text "
+            "encoder's vocabulary size"
+        )
         images_batch, tokens_batch = x["images"].shape[0], tokens.shape[0]
         if None not in (images_batch, tokens_batch) and images_batch != tokens_batch:
             raise ValueError(

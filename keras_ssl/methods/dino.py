@@ -103,8 +103,7 @@ class DINO(MomentumModel):
             ("teacher_temperature", teacher_temperature),
             ("warmup_teacher_temperature", warmup_teacher_temperature),
         ):
-            if value <= 0:
-                raise ValueError(f"`{name}` must be > 0. Received: {name}={value}")
+            losses.check_positive(name, value)
         if not 0.0 <= center_momentum <= 1.0:
             raise ValueError(f"`center_momentum` must be in [0, 1]. Received: {center_momentum}")
         if not 1 <= num_global_crops <= self.num_views:

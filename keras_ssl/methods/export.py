@@ -6,6 +6,8 @@ import os
 import keras
 import numpy as np
 
+from keras_ssl.io_utils import atomic_directory
+
 METADATA_FILE = "keras_ssl_encoder.json"
 
 
@@ -16,6 +18,10 @@ def export_encoder(encoder, path, method=None, verbose=False):
     None when the backbone takes any size) and returns `(None, D)` features.
     A small JSON file beside it records the input shape, the feature width and
     the method, so `load_encoder` can rebuild a `keras.Model` around it.
+    Everything is written to a temporary directory beside `path` and moved
+    into place at the end, so an export that fails leaves a previous export
+    at `path` as it was. A previous export is replaced whole; any other
+    non-empty directory at `path` is refused.
 
     Args:
         encoder: a functional `keras.Model` from raw images to features.
@@ -23,20 +29,28 @@ def export_encoder(encoder, path, method=None, verbose=False):
         method: name of the method that trained the encoder (metadata).
         verbose: print Keras's export summary.
     """
+    path = os.fspath(path)
+    if os.path.isdir(path) and os.listdir(path) and not _is_export(path):
+        raise ValueError(
+            f"path={path!r} is a directory that holds something other than an "
+            "exported encoder; `export_encoder` replaces the whole directory. "
+            "Choose a new or empty directory."
+        )
     options = {}
     if keras.backend.backend() == "jax":
         # An inference export: jax2tf cannot differentiate convolutions over
         # a polymorphic image size (backbones built for (None, None, C)).
         options["jax2tf_kwargs"] = {"with_gradient": False}
-    encoder.export(path, format="tf_saved_model", verbose=verbose, **options)
     metadata = {
         "input_shape": list(encoder.input_shape[1:]),
         "feature_dim": int(encoder.output_shape[-1]),
         "method": method,
         "keras_version": keras.__version__,
     }
-    with open(os.path.join(path, METADATA_FILE), "w") as f:
-        json.dump(metadata, f, indent=2)
+    with atomic_directory(path) as temporary:
+        encoder.export(temporary, format="tf_saved_model", verbose=verbose, **options)
+        with open(os.path.join(temporary, METADATA_FILE), "w") as f:
+            json.dump(metadata, f, indent=2)
 
 
 def load_encoder(path, input_shape=None):
@@ -50,6 +64,13 @@ def load_encoder(path, input_shape=None):
     SavedModel through TensorFlow on NumPy arrays (`predict`, `__call__`;
     `evaluation.embed`, `knn_accuracy` and `retrieval` take it).
 
+    A SavedModel is a program: loading one runs the TensorFlow graph it
+    holds, which can read and write files. Load only exports you trust. To
+    share an encoder with people who should not have to trust you, save it
+    as a `.keras` file (`model.encoder.save("encoder.keras")`) and load it
+    with `keras.models.load_model("encoder.keras")`, whose default
+    `safe_mode=True` refuses to deserialize Python code (Lambda layers).
+
     Args:
         path: a directory written by `SSLModel.export_encoder`.
         input_shape: `(H, W, C)`; read from the export's metadata when omitted.
@@ -57,22 +78,68 @@ def load_encoder(path, input_shape=None):
     Returns:
         A `keras.Model` (TensorFlow backend) or an `ExportedEncoder` from
         float32 images in [0, 255] to features.
+
+    Raises:
+        ValueError: naming `path` and what is wrong, when it is not an
+            export (no directory, no `saved_model.pb`, a missing or malformed
+            metadata file, a SavedModel that does not load).
     """
+    path = os.fspath(path)
     if not os.path.isdir(path):
         raise ValueError(f"No exported encoder at path={path!r}.")
-    metadata_path = os.path.join(path, METADATA_FILE)
-    if input_shape is None:
-        if not os.path.exists(metadata_path):
-            raise ValueError(
-                f"{path!r} has no {METADATA_FILE}: pass `input_shape=` (H, W, C)."
-            )
-        with open(metadata_path) as f:
-            input_shape = json.load(f)["input_shape"]
-    if keras.backend.backend() != "tensorflow":
-        return ExportedEncoder(path, input_shape)
-    inputs = keras.Input(tuple(input_shape), name="images")
-    features = keras.layers.TFSMLayer(path, call_endpoint="serve")(inputs)
+    if not _is_export(path):
+        raise ValueError(
+            f"{path!r} is not an exported encoder: it has no saved_model.pb. "
+            "Write one with `model.export_encoder(path)`."
+        )
+    input_shape = _read_input_shape(path) if input_shape is None else input_shape
+    _check_input_shape(input_shape, f"`input_shape` for {path!r}")
+    try:
+        if keras.backend.backend() != "tensorflow":
+            return ExportedEncoder(path, input_shape)
+        inputs = keras.Input(tuple(input_shape), name="images")
+        features = keras.layers.TFSMLayer(path, call_endpoint="serve")(inputs)
+    except Exception as error:  # TensorFlow raises many types on a bad SavedModel
+        raise ValueError(
+            f"{path!r} is not a loadable exported encoder: {type(error).__name__}: {error}"
+        ) from error
     return keras.Model(inputs, features, name="exported_encoder")
+
+
+def _is_export(path):
+    return os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
+def _read_input_shape(path):
+    """The `input_shape` recorded in an export's metadata, or `ValueError`."""
+    metadata_path = os.path.join(path, METADATA_FILE)
+    if not os.path.isfile(metadata_path):
+        raise ValueError(f"{path!r} has no {METADATA_FILE}: pass `input_shape=` (H, W, C).")
+    try:
+        with open(metadata_path, encoding="utf-8") as f:
+            metadata = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"{metadata_path!r} is not valid JSON ({error}): re-export the encoder "
+            "or pass `input_shape=` (H, W, C)."
+        ) from error
+    if not isinstance(metadata, dict) or "input_shape" not in metadata:
+        raise ValueError(
+            f"{metadata_path!r} has no `input_shape` entry: re-export the encoder "
+            "or pass `input_shape=` (H, W, C)."
+        )
+    _check_input_shape(metadata["input_shape"], f"`input_shape` in {metadata_path!r}")
+    return metadata["input_shape"]
+
+
+def _check_input_shape(shape, where):
+    valid = isinstance(shape, (list, tuple)) and len(shape) == 3 and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in shape
+    )
+    if not valid:
+        raise ValueError(
+            f"{where} must be (H, W, C), three positive ints or None. Received: {shape!r}"
+        )
 
 
 class ExportedEncoder:

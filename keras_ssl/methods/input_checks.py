@@ -36,6 +36,26 @@ def _unpack_spec(spec):
     return spec, None
 
 
+def dataset_batch_size(dataset):
+    """`n` of the last `batch(n)` stage of a `tf.data` pipeline, or None.
+
+    A dataset batched without `drop_remainder` has a dynamic batch dimension
+    in its `element_spec`; its batches hold at most `n` elements (the first
+    ones exactly `n`), so `n` is what batch checks (a queue that must hold a
+    batch) are made against. Read from the pipeline's stages, without
+    iterating it (which would draw a shuffle order).
+    """
+    while dataset is not None:
+        size = getattr(dataset, "_batch_size", None)
+        if size is not None:
+            try:
+                return int(np.asarray(size))
+            except (TypeError, ValueError):
+                return None
+        dataset = getattr(dataset, "_input_dataset", None)
+    return None
+
+
 def _describe(value):
     return f"shape={_shape(value)}, dtype={_dtype_name(value.dtype)}"
 
@@ -106,6 +126,20 @@ def check_labels(model, labels, argument):
             )
 
 
+def check_id_range(ids, argument, limit, what):
+    """Raises `ValueError` when an array of integer ids (token ids, dataset
+    indices) holds a value outside `[0, limit)`. Only arrays are checked: a
+    dataset's values are not known before its batches are drawn."""
+    if limit is None or not isinstance(ids, np.ndarray) or not ids.size:
+        return
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= limit:
+        raise ValueError(
+            f"`{argument}` must hold {what} in [0, {limit}). Received values in "
+            f"[{low}, {high}]."
+        )
+
+
 def check_batch(model, batch, argument):
     if batch is None:
         return
@@ -156,6 +190,8 @@ def check_inputs(model, x, y=None, batch_size=None, needs_loss=True):
         first = images
     if batch is None:
         batch = _shape(first)[0]
+    if batch is None and hasattr(x, "element_spec"):
+        batch = dataset_batch_size(x)
     if needs_loss:
         check_batch(model, batch, argument)
         check_labels(model, labels, "y")

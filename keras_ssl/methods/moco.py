@@ -9,6 +9,7 @@
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_ssl import distribute
@@ -144,6 +145,14 @@ class MoCo(MomentumModel):
         self.queue = None
         self.queue_size = None
         if version != 3:
+            if queue_size is not None and (
+                isinstance(queue_size, bool) or not isinstance(queue_size, (int, np.integer))
+                or queue_size < 1
+            ):
+                raise ValueError(
+                    "`queue_size` must be an int >= 1, or None for the recipe's "
+                    f"size. Received: queue_size={queue_size!r}"
+                )
             self.queue_size = int(recipe.default("queue_size", queue_size))
             self.queue = layers.FeatureQueue(self.queue_size, self.projection_dims[-1])
         elif queue_size is not None:

@@ -90,7 +90,7 @@ class MomentumModel(SSLModel):
     def _clone(model, name, clone_function=None):
         try:
             clone = keras.models.clone_model(
-                model, clone_function=clone_function, recursive=clone_function is not None
+                model, clone_function=_in_memory_clone(clone_function), recursive=True
             )
         except Exception as error:
             raise ValueError(
@@ -159,3 +159,31 @@ class MomentumModel(SSLModel):
             momentum=self.base_momentum, momentum_schedule=self.momentum_schedule
         )
         return config
+
+
+def _in_memory_clone(clone_function=None):
+    """A `clone_model` clone function that rebuilds `Lambda` layers from their
+    Python function in memory and leaves the others to `clone_function`
+    (default: `from_config(get_config())`).
+
+    Cloning a `Lambda` through its config would deserialize its function,
+    which Keras's safe mode refuses ("pass safe_mode=False"); the function is
+    already in memory, so nothing is deserialized and the global safe-mode
+    setting (`keras.config.enable_unsafe_deserialization`) stays untouched.
+    """
+
+    def clone(layer):
+        if type(layer) is keras.layers.Lambda:
+            return keras.layers.Lambda(
+                layer.function,
+                output_shape=layer._output_shape,
+                mask=layer.mask,
+                arguments=layer.arguments,
+                name=layer.name,
+                dtype=layer.dtype_policy,
+            )
+        if clone_function is not None:
+            return clone_function(layer)
+        return layer.__class__.from_config(layer.get_config())
+
+    return clone

@@ -62,7 +62,10 @@ class PIRL(SSLModel):
         backbone: a `keras.Model` from images to `(B, D)` features that
             takes both the image and the patch size, or can be rebuilt to
             (convolutions and global pooling).
-        num_items: the number of dataset items (memory-bank rows).
+        num_items: the number of dataset items (memory-bank rows). `fit`
+            checks indices given as arrays against it before training; a
+            dataset's indices cannot be read before its batches are drawn, so
+            give it `with_index` of at most `num_items` images.
         embedding_dim: width of `f`, `g` and the bank.
         num_negatives: bank rows drawn per step.
         temperature: `T > 0`.
@@ -259,6 +262,10 @@ class PIRL(SSLModel):
                 "`x['index']` must be integer dataset indices of shape (B,). "
                 f"Received: shape={tuple(index.shape)}, dtype={dtype}"
             )
+        input_checks.check_id_range(
+            index, "x['index']", self.num_items, "dataset indices below `num_items` (the "
+            "memory bank's rows)"
+        )
         input_checks.check_labels(self, y, "y")
 
     def get_config(self):

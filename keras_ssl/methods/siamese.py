@@ -70,8 +70,7 @@ class SiameseContrastive(SSLModel):
             raise ValueError(
                 f"`num_negatives` must be an int >= 1. Received: {num_negatives!r}"
             )
-        if margin <= 0:
-            raise ValueError(f"`margin` must be > 0. Received: margin={margin}")
+        losses.check_positive("margin", margin)
         self.embedding_dim = embedding_dim
         self.margin = float(margin)
         self.num_negatives = num_negatives

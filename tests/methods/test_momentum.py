@@ -134,3 +134,32 @@ def test_momentum_schedule_callback_and_errors():
     schedule.set_model(model)
     schedule.on_train_begin()
     assert int(model.momentum_steps.numpy()) == 123
+
+
+@pytest.mark.parametrize("method", ["byol", "moco_v2"])
+def test_lambda_backbone_clones_without_touching_safe_mode(method):
+    """A backbone with a `Lambda` layer (already in memory) gets a target
+    network and trains, without `enable_unsafe_deserialization`: a later
+    `load_model` of an untrusted file still refuses Python code."""
+    from keras.src.saving import serialization_lib
+
+    safe_mode = serialization_lib.in_safe_mode()
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Lambda(lambda t: t * 0.5, name="halve")(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    backbone = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+    keras.utils.set_random_seed(0)
+    if method == "byol":
+        model = keras_ssl.BYOL(backbone, projection_dims=(8, 4), prediction_dims=(8, 4))
+    else:
+        model = keras_ssl.MoCo(backbone, version=2, projection_dims=(8, 4), queue_size=16)
+    target_lambda = model.target_encoder.get_layer(backbone.name).get_layer("halve")
+    assert target_lambda is not backbone.get_layer("halve")  # a clone, same function
+    model.compile(optimizer=keras.optimizers.SGD(0.01), jit_compile=False)
+    images = np.random.default_rng(0).integers(0, 256, (8, 16, 16, 3)).astype("uint8")
+    history = model.fit(images, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0]) and int(model.step) == 1
+    assert serialization_lib.in_safe_mode() == safe_mode
+    config = keras.saving.serialize_keras_object(keras.layers.Lambda(lambda t: t))
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras.saving.deserialize_keras_object(config)

@@ -2,7 +2,10 @@
 a method's state (weights, optimizer, step counter, augmentation seeds, and
 queues / momentum / memory banks where the method has them), so a run
 interrupted mid-epoch and restarted ends with the weights of an uninterrupted
-run; `keras.callbacks.TensorBoard` logs the methods' metrics.
+run; with the documented recipe (`save_freq="epoch"`,
+`double_checkpoint=True`) that holds for a process killed while writing a
+backup too; an integer `save_freq` is refused; `keras.callbacks.TensorBoard`
+logs the methods' metrics.
 
 Add a method by adding a factory to `MODEL_FACTORIES`: a function returning a
 fresh, compiled model, identical each time it is called (same seed).
@@ -10,7 +13,11 @@ fresh, compiled model, identical each time it is called (same seed).
 
 import glob
 import os
+import subprocess
+import sys
+import textwrap
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -78,11 +85,15 @@ MODEL_FACTORIES = {
 SLOW = {"moco_v2", "byol", "swav"}
 
 
-@pytest.fixture(scope="module")
-def images():
+def sample_images():
     (x, y), _ = keras_ssl.data.load_sample()
     x = np.asarray(keras.ops.image.resize(x[:64].astype("float32"), (SIZE, SIZE)))
     return np.round(x).astype("uint8"), y[:64]
+
+
+@pytest.fixture(scope="module")
+def images():
+    return sample_images()
 
 
 def dataset(x, y=None):
@@ -149,6 +160,95 @@ def test_interrupted_run_resumes_to_the_same_weights(name, images, tmp_path):
     assert len(expected) == len(actual)
     for (name, want), (_, got) in zip(expected, actual):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def recipe(backup_dir):
+    """The documented exact-resume recipe."""
+    return keras.callbacks.BackupAndRestore(
+        backup_dir, save_freq="epoch", double_checkpoint=True
+    )
+
+
+# Runs the documented recipe and SIGKILLs its own process halfway through the
+# backup written at the end of epoch 2 (the h5 file then holds some layers'
+# weights only), as a machine that dies mid-write would.
+KILLED_RUN = """
+import os, signal, sys
+import keras
+from keras.src.saving import saving_lib
+from tests.methods import test_resume as t
+
+factory, backup = t.MODEL_FACTORIES[sys.argv[1]], sys.argv[2]
+written = {"objects": None}
+save_state = saving_lib._save_state
+
+def save_then_die(*args, **kwargs):
+    if written["objects"] is not None:
+        written["objects"] += 1
+        if written["objects"] == 6:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return save_state(*args, **kwargs)
+
+saving_lib._save_state = save_then_die
+
+class KillDuringBackup(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):  # runs before the backup's
+        if epoch == 1:
+            written["objects"] = 0
+
+x, _ = t.sample_images()
+factory().fit(t.dataset(x), epochs=t.EPOCHS, verbose=0,
+              callbacks=[KillDuringBackup(), t.recipe(backup)])
+"""
+
+
+@pytest.mark.parametrize(
+    "name", ["simclr", pytest.param("moco_v2", marks=pytest.mark.slow)]
+)
+@pytest.mark.backend_specific
+def test_run_killed_during_a_backup_write_resumes_exactly(name, images, tmp_path):
+    x, _ = images
+    backup = str(tmp_path / "backup")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    killed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(KILLED_RUN), name, backup],
+        env=env, cwd=root, capture_output=True, text=True, timeout=600,
+    )
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    latest = os.path.join(backup, "latest.weights.h5")
+    assert os.path.exists(latest + ".bkp")  # the backup of epoch 1, kept
+    with pytest.raises(OSError):  # the one being written when the process died
+        h5py.File(latest, "r")
+
+    resumed = MODEL_FACTORIES[name]()
+    history = resumed.fit(dataset(x), epochs=EPOCHS, verbose=0, callbacks=[recipe(backup)])
+    assert len(history.history["loss"]) == EPOCHS - 1  # from the end of epoch 1
+
+    uninterrupted = MODEL_FACTORIES[name]()
+    uninterrupted.fit(dataset(x), epochs=EPOCHS, verbose=0)
+    assert int(resumed.step) == int(uninterrupted.step) == EPOCHS * 4
+    expected, actual = state(uninterrupted), state(resumed)
+    assert len(expected) == len(actual)
+    for (variable, want), (_, got) in zip(expected, actual):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=variable)
+
+
+def test_mid_epoch_backups_are_refused_before_training(images, tmp_path):
+    x, _ = images
+    model = make_simclr()
+    before = state(model)
+    with pytest.raises(ValueError, match=r'save_freq=2\).*save_freq="epoch", double_checkpoint=True'):
+        model.fit(
+            dataset(x),
+            epochs=1,
+            verbose=0,
+            callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path), save_freq=2)],
+        )
+    for (variable, want), (_, got) in zip(before, state(model)):
+        np.testing.assert_array_equal(got, want, err_msg=variable)
+    history = model.fit(dataset(x), epochs=2, verbose=0, callbacks=[recipe(str(tmp_path))])
+    assert history.history["loss"][-1] < history.history["loss"][0]
 
 
 def event_tags(log_dir):
