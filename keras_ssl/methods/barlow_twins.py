@@ -7,6 +7,7 @@ from keras import ops
 from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
 
@@ -27,6 +28,11 @@ class BarlowTwins(SSLModel):
     (repo); augmentation `byol_views(size)` (BYOL's asymmetric recipe; the
     repo crops with bicubic resampling, ours is bilinear).
 
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`): the loss is the
+    mean over the pairs of a global crop and every other crop, each pair
+    once (`methods/crop_pairs.py`; solo-learn's Barlow Twins takes two crops
+    only); with two crops that is the loss above.
+
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
         projection_dims: widths of the projector layers; default
@@ -45,6 +51,8 @@ class BarlowTwins(SSLModel):
     ...     0.3, weight_decay=1e-4, eta=0.02, clip_lr=True))  # solo-learn CIFAR
     >>> model.fit(images, epochs=200, batch_size=256)
     """
+
+    accepts_multi_crop = True
 
     def __init__(self, backbone, projection_dims=None, lambda_=0.0051, scale_loss=1.0, **kwargs):
         super().__init__(backbone, **kwargs)
@@ -69,8 +77,13 @@ class BarlowTwins(SSLModel):
         return self.project_views(views, training)
 
     def compute_ssl_loss(self, outputs, training):
-        z_a, z_b = outputs["projections"]
-        return self.scale_loss * losses.barlow_twins_loss(z_a, z_b, self.lambda_)
+        z = outputs["projections"]
+        return self.scale_loss * crop_pairs.over_crop_pairs(
+            lambda t, v: losses.barlow_twins_loss(z[t], z[v], self.lambda_),
+            len(z),
+            crop_pairs.num_target_crops(self.augmenter),
+            symmetric=True,
+        )
 
     def get_config(self):
         config = super().get_config()

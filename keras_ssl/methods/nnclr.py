@@ -8,6 +8,7 @@ from keras import ops
 from keras_ssl import augmentation
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
 
@@ -31,6 +32,13 @@ class NNCLR(SSLModel):
     augmentation `byol_views(size)` (the BYOL asymmetric recipe the paper
     uses).
 
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`): the neighbours of
+    the global crops' projections are the positives of every other crop's
+    predictions, and the loss is the mean over these pairs
+    (`methods/crop_pairs.py`; solo-learn's NNCLR takes two crops only); with
+    two crops that is the loss above. The first crop's projections enter
+    the support set.
+
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
         projection_dims: widths of the projector layers, the last one the
@@ -47,6 +55,8 @@ class NNCLR(SSLModel):
     >>> model.compile(optimizer=keras.optimizers.SGD(0.06, momentum=0.9))
     >>> model.fit(images, epochs=200, batch_size=512)
     """
+
+    accepts_multi_crop = True
 
     def __init__(
         self,
@@ -94,13 +104,26 @@ class NNCLR(SSLModel):
         }
 
     def compute_ssl_loss(self, outputs, training):
-        z1, z2 = outputs["projections"]
-        p1, p2 = outputs["predictions"]
+        z, p = outputs["projections"], outputs["predictions"]
+        num_targets = crop_pairs.num_target_crops(self.augmenter)
+        # One search for all global crops: a single pass over the support set.
+        neighbours = ops.split(
+            losses.nearest_neighbours(
+                ops.concatenate(z[:num_targets], axis=0), self.queue.keys.value
+            ),
+            num_targets,
+        )
         loss = ops.mean(
-            losses.nnclr_loss(z1, z2, p1, p2, self.queue.keys.value, self.temperature)
+            crop_pairs.over_crop_pairs(
+                lambda t, v: losses.info_nce_loss(
+                    neighbours[t], p[v], temperature=self.temperature
+                ),
+                len(z),
+                num_targets,
+            )
         )
         if training:
-            self.queue.enqueue(ops.cast(z1, "float32"))
+            self.queue.enqueue(ops.cast(z[0], "float32"))
         return loss
 
     def get_config(self):

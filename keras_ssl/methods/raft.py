@@ -33,6 +33,9 @@ class RAFT(BYOL):
             `momentum`) and `SSLModel` ones.
     """
 
+    # Two views only: the loss pairs each view with the other and the teacher.
+    accepts_multi_crop = False
+
     def __init__(self, backbone, alpha=1.0, beta=1.0, **kwargs):
         for name, value in (("alpha", alpha), ("beta", beta)):
             if value < 0:
