@@ -218,3 +218,20 @@ def test_backbone_of_any_size_needs_input_shape_for_the_default_augmenter():
     with pytest.raises(ValueError, match="needs the view size"):
         keras_ssl.SimCLR(backbone)
     assert keras_ssl.SimCLR(backbone, input_shape=(32, 32, 3)).num_views == 2
+
+
+@pytest.mark.parametrize("loss, sigma", [("dcl", None), ("dclw", 0.5)])
+def test_decoupled_loss_options(loss, sigma):
+    model = make_model(loss=loss)
+    rng = np.random.default_rng(0)
+    views = tuple(rng.uniform(0, 255, (6, 32, 32, 3)).astype("float32") for _ in range(2))
+    outputs = model(views, training=True)
+    value = model.compute_loss(x=views, y_pred=outputs, training=True)
+    z1, z2 = (np.asarray(z) for z in outputs["projections"])
+    assert float(value) == pytest.approx(reference.dcl(z1, z2, 0.5, sigma), rel=1e-5)
+    assert keras_ssl.SimCLR.from_config(model.get_config()).loss_name == loss
+
+
+def test_unknown_loss_is_rejected():
+    with pytest.raises(ValueError, match="loss='info_nce'"):
+        keras_ssl.SimCLR(keras_ssl.backbones.small_cnn((32, 32, 3)), loss="info_nce")
