@@ -84,11 +84,14 @@ class BYOL(MomentumModel):
 
     def forward(self, views, training):
         features = [self.encoder(v, training=training) for v in views]
-        predictions = [
-            self.predictor(self.projector(f, training=training), training=training)
-            for f in features
-        ]
-        return {"views": views, "features": tuple(features), "predictions": tuple(predictions)}
+        projections = [self.projector(f, training=training) for f in features]
+        predictions = [self.predictor(z, training=training) for z in projections]
+        return {
+            "views": views,
+            "features": tuple(features),
+            "projections": tuple(projections),
+            "predictions": tuple(predictions),
+        }
 
     def compute_ssl_loss(self, outputs, training):
         self.update_target(training)
