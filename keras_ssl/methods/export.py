@@ -31,6 +31,7 @@ def export_encoder(encoder, path, method=None, verbose=False):
     encoder.export(path, format="tf_saved_model", verbose=verbose, **options)
     metadata = {
         "input_shape": list(encoder.input_shape[1:]),
+        "input_dtype": keras.backend.standardize_dtype(encoder.inputs[0].dtype),
         "feature_dim": int(encoder.output_shape[-1]),
         "method": method,
         "keras_version": keras.__version__,
@@ -60,17 +61,27 @@ def load_encoder(path, input_shape=None):
     """
     if not os.path.isdir(path):
         raise ValueError(f"No exported encoder at path={path!r}.")
+    if all(os.path.isdir(os.path.join(path, tower)) for tower in ("image", "text")):
+        raise ValueError(
+            f"{path!r} holds CLIP's two towers: load `{os.path.join(path, 'image')}` "
+            "or both with `keras_ssl.methods.load_clip_towers(path)`."
+        )
     metadata_path = os.path.join(path, METADATA_FILE)
+    metadata = {}
+    if os.path.exists(metadata_path):
+        with open(metadata_path) as f:
+            metadata = json.load(f)
     if input_shape is None:
-        if not os.path.exists(metadata_path):
+        if "input_shape" not in metadata:
             raise ValueError(
                 f"{path!r} has no {METADATA_FILE}: pass `input_shape=` (H, W, C)."
             )
-        with open(metadata_path) as f:
-            input_shape = json.load(f)["input_shape"]
+        input_shape = metadata["input_shape"]
+    dtype = metadata.get("input_dtype", "float32")
     if keras.backend.backend() != "tensorflow":
-        return ExportedEncoder(path, input_shape)
-    inputs = keras.Input(tuple(input_shape), name="images")
+        return ExportedEncoder(path, input_shape, dtype)
+    name = "tokens" if "int" in dtype else "images"
+    inputs = keras.Input(tuple(input_shape), dtype=dtype, name=name)
     features = keras.layers.TFSMLayer(path, call_endpoint="serve")(inputs)
     return keras.Model(inputs, features, name="exported_encoder")
 
@@ -79,22 +90,25 @@ class ExportedEncoder:
     """An exported encoder for inference on a backend other than TensorFlow.
 
     Calls the SavedModel's `serve` function through TensorFlow on float32
-    images in [0, 255] and returns NumPy features.
+    images in [0, 255] (or the export's input dtype, e.g. CLIP's int32
+    tokens) and returns NumPy features.
 
     Args:
         path: a directory written by `SSLModel.export_encoder`.
         input_shape: `(H, W, C)` of one image (None for any size).
+        dtype: the SavedModel's input dtype.
     """
 
-    def __init__(self, path, input_shape):
+    def __init__(self, path, input_shape, dtype="float32"):
         import tensorflow as tf
 
         self._tf = tf
         self._saved_model = tf.saved_model.load(path)  # keeps its variables alive
         self.input_shape = (None, *input_shape)
+        self.dtype = dtype
 
     def __call__(self, images):
-        images = self._tf.constant(np.asarray(images, "float32"))
+        images = self._tf.constant(np.asarray(images, self.dtype))
         return np.asarray(self._saved_model.serve(images))
 
     def predict(self, x, batch_size=256, verbose=0):
