@@ -1,12 +1,16 @@
 """CLIP on CIFAR-10 images paired with templated captions, then zero-shot
-classification of the test set from text prompts alone.
+classification of the test set from text prompts alone, and text -> image
+search with the exported towers.
 
 Each training image is paired with a caption drawn anew every epoch from
 several templates ("a photo of a {class}.", "a blurry photo of a {class}.",
 ...). After training, each class is represented by the mean text embedding of
 its prompts under all templates (CLIP's prompt ensembling) and each test image
 is assigned the class whose prompt embedding is closest: no classifier is
-trained on labels.
+trained on labels (`model.zero_shot_classifier`). Both towers are then
+exported (`model.export_encoder`: `image/` and `text/` SavedModels), reloaded,
+and the test images indexed (`retrieval.EmbeddingIndex`) so that a text query
+such as "a photo of a cat." finds its images.
 
 Runs on the CIFAR-10 sample bundled with keras_ssl by default (4,000 train and
 1,000 test images), so it works offline:
@@ -42,6 +46,7 @@ flags.DEFINE_integer("text_layers", 2, "Text Transformer blocks.")
 flags.DEFINE_integer("sequence_length", 12, "Caption length in tokens.")
 flags.DEFINE_string("output_dir", "outputs/clip_cifar10", "Where the encoder goes.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_integer("top_k", 10, "Images returned per text query.")
 
 
 def load_data():
@@ -90,18 +95,32 @@ def pairs_dataset(x, y, table):
     )
 
 
-def zero_shot_accuracy(model, table, x, y, batch_size=500):
-    """Top-1 accuracy of the nearest class prompt embedding (mean over
-    templates, re-normalized) for each image."""
-    classes, templates, length = table.shape
-    text = np.asarray(model.encode_text(table.reshape(-1, length)))
-    text = text.reshape(classes, templates, -1).mean(axis=1)
-    text /= np.linalg.norm(text, axis=1, keepdims=True)
-    predictions = []
-    for start in range(0, len(x), batch_size):
-        images = np.asarray(model.encode_images(x[start : start + batch_size]))
-        predictions.append(np.argmax(images @ text.T, axis=1))
-    return float(np.mean(np.concatenate(predictions) == y))
+def zero_shot_accuracy(model, tokenizer, classes, x, y):
+    """Top-1 accuracy of `model.zero_shot_classifier`: the nearest class
+    prompt embedding (mean over templates, re-normalized) for each image."""
+    classifier = model.zero_shot_classifier(classes, tokenizer=tokenizer)
+    logits = classifier.predict(x.astype("float32"), batch_size=500, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=1) == y))
+
+
+def text_to_image_search(export_dir, tokenizer, classes, x, y):
+    """Indexes the images with the exported image tower and queries the index
+    with one prompt per class through the exported text tower; prints the
+    share of the `top_k` images found that show the queried class."""
+    image_tower, text_tower = keras_ssl.methods.load_clip_towers(export_dir)
+    embeddings = np.concatenate(
+        [np.asarray(image_tower(x[i : i + 500].astype("float32"))) for i in range(0, len(x), 500)]
+    )
+    index = keras_ssl.retrieval.EmbeddingIndex(embeddings.shape[1], metadata={"encoder": export_dir})
+    index.add(embeddings, ids=np.arange(len(x)))
+    queries = [f"a photo of a {name}." for name in classes]
+    tokens = np.asarray(tokenizer(queries)).astype("int32")
+    _, ids = index.search(np.asarray(text_tower(tokens)), k=FLAGS.top_k)
+    precision = [np.mean(y[found] == label) for label, found in enumerate(ids)]
+    for query, found, share in zip(queries, ids, precision):
+        print(f"  {query!r:28} -> images {found[:5].tolist()} ..., {share:.0%} of the class")
+    print(f"Text -> image search: precision@{FLAGS.top_k} {np.mean(precision):.3f} "
+          f"(chance {1 / len(classes):.2f})")
 
 
 def main(argv):
@@ -128,7 +147,7 @@ def main(argv):
     )
     optimizer.exclude_from_weight_decay(var_names=["logit_scale"])
     model.compile(optimizer=optimizer)
-    before = zero_shot_accuracy(model, table, x_test, y_test)
+    before = zero_shot_accuracy(model, tokenizer, classes, x_test, y_test)
     print(f"Zero-shot accuracy before training: {before:.4f} (chance {1 / len(classes):.2f})")
 
     start = time.perf_counter()
@@ -137,12 +156,14 @@ def main(argv):
     print(f"Training: {seconds:.0f} s, {steps * FLAGS.batch_size / seconds:.0f} pairs/s, "
           f"logit scale {float(np.exp(model.logit_scale)):.1f}")
 
-    accuracy = zero_shot_accuracy(model, table, x_test, y_test)
+    accuracy = zero_shot_accuracy(model, tokenizer, classes, x_test, y_test)
     print(f"Zero-shot accuracy on {len(x_test)} test images: {accuracy:.4f} "
           f"(chance {1 / len(classes):.2f})")
-    encoder_dir = os.path.join(FLAGS.output_dir, "image_encoder")
-    model.export_encoder(encoder_dir)
-    print(f"Image encoder exported to {encoder_dir} (reload: keras_ssl.load_encoder)")
+    export_dir = os.path.join(FLAGS.output_dir, "towers")
+    model.export_encoder(export_dir)
+    print(f"Image and text towers exported to {export_dir}/image and {export_dir}/text "
+          "(reload: keras_ssl.methods.load_clip_towers)")
+    text_to_image_search(export_dir, tokenizer, classes, x_test, y_test)
 
 
 if __name__ == "__main__":

@@ -238,7 +238,8 @@ _TABLE = {
     "moco_v3_vit": tuple(
         dict(
             _ADAMW,
-            model=dict(_MOCO_V3_HEADS, temperature=0.2),
+            # The official ViT projector has three layers, BN in each.
+            model=dict(_MOCO_V3_HEADS, projection_dims=(4096, 4096, 256), temperature=0.2),
             augmentation="byol_views",
             augmentation_args=dict(min_scale=0.08),
             learning_rate=1.5e-4,

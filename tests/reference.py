@@ -31,6 +31,27 @@ def nt_xent(z1, z2, temperature):
     return float(np.mean(losses))
 
 
+def dcl(z1, z2, temperature, sigma=None):
+    """Decoupled contrastive loss (Yeh et al. 2022, eq. 6), mean over the 2N
+    anchors of `-w_i s_i,p(i) + log sum_{k != i, p(i)} exp(s_ik)`; `w_i = 1`
+    (DCL), or with `sigma` the negative von Mises-Fisher weight of DCLW,
+    `2 - exp(c_i / sigma) / mean_j exp(c_j / sigma)`, `c_i = cos(z1_i, z2_i)`."""
+    z = l2n(np.concatenate([z1, z2], axis=0))
+    n = len(z1)
+    s = z @ z.T / temperature
+    partner = np.concatenate([np.arange(n, 2 * n), np.arange(n)])
+    weight = np.ones(2 * n)
+    if sigma is not None:
+        c = np.sum(z[:n] * z[n:], axis=1)
+        w = 2 - np.exp(c / sigma) / np.mean(np.exp(c / sigma))
+        weight = np.concatenate([w, w])
+    losses = []
+    for i in range(2 * n):
+        others = np.delete(s[i], [i, partner[i]])
+        losses.append(-weight[i] * s[i, partner[i]] + logsumexp(others))
+    return float(np.mean(losses))
+
+
 def info_nce(query, positive, negatives, temperature):
     """InfoNCE with shared negatives (M, d), per-query negatives (N, M, d), or
     in-batch negatives (None: the other rows' positives)."""

@@ -9,6 +9,8 @@ from keras_ssl.losses.contrastive_margin import ContrastiveMarginLoss
 from keras_ssl.losses.contrastive_margin import contrastive_margin_loss
 from keras_ssl.losses.contrastive_margin import siamese_energy_loss
 from keras_ssl.losses.cpc import cpc_loss
+from keras_ssl.losses.dcl import dcl_loss
+from keras_ssl.losses.dcl import dclw_loss
 from keras_ssl.losses.dino import dino_loss
 from keras_ssl.losses.info_nce import InfoNCE
 from keras_ssl.losses.info_nce import check_positive

@@ -4,6 +4,8 @@ from keras_ssl.methods.barlow_twins import BarlowTwins
 from keras_ssl.methods.base import SSLModel
 from keras_ssl.methods.byol import BYOL
 from keras_ssl.methods.clip import CLIP
+from keras_ssl.methods.clip import class_embeddings
+from keras_ssl.methods.clip import load_clip_towers
 from keras_ssl.methods.cpc import CPC
 from keras_ssl.methods.dino import DINO
 from keras_ssl.methods.export import ExportedEncoder

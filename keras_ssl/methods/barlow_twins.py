@@ -2,10 +2,10 @@
 via Redundancy Reduction", https://arxiv.org/abs/2103.03230)."""
 
 import keras
-from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
 
@@ -25,6 +25,11 @@ class BarlowTwins(SSLModel):
     for images of at most 64 px (solo-learn CIFAR); `lambda_ = 0.0051`
     (repo); augmentation `byol_views(size)` (BYOL's asymmetric recipe; the
     repo crops with bicubic resampling, ours is bilinear).
+
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`): the loss is the
+    mean over the pairs of a global crop and every other crop, each pair
+    once (`methods/crop_pairs.py`; solo-learn's Barlow Twins takes two crops
+    only); with two crops that is the loss above.
 
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
@@ -47,6 +52,8 @@ class BarlowTwins(SSLModel):
 
     recipe_name = "barlow_twins"
 
+    accepts_multi_crop = True
+
     def __init__(self, backbone, projection_dims=None, lambda_=None, scale_loss=None, **kwargs):
         super().__init__(backbone, **kwargs)
         projection_dims = self.recipe.default("projection_dims", projection_dims)
@@ -68,8 +75,13 @@ class BarlowTwins(SSLModel):
         return self.project_views(views, training)
 
     def compute_ssl_loss(self, outputs, training):
-        z_a, z_b = outputs["projections"]
-        return self.scale_loss * losses.barlow_twins_loss(z_a, z_b, self.lambda_)
+        z = outputs["projections"]
+        return self.scale_loss * crop_pairs.over_crop_pairs(
+            lambda t, v: losses.barlow_twins_loss(z[t], z[v], self.lambda_),
+            len(z),
+            crop_pairs.num_target_crops(self.augmenter),
+            symmetric=True,
+        )
 
     def get_config(self):
         config = super().get_config()

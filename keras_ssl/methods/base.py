@@ -7,11 +7,13 @@ from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import recipes
 from keras_ssl.data.elements import from_tfds_elements
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods import export
 from keras_ssl.methods.auto_compile import compile_with_recipe
 from keras_ssl.methods.input_checks import check_inputs
 from keras_ssl.methods.multi_crop import check_crop_sizes
 from keras_ssl.methods.multi_crop import with_any_input_size
+from keras_ssl.methods.multi_crop import encode_by_size
 
 # Per-channel statistics of the pixels in [0, 255]. ImageNet: torchvision's
 # values; CIFAR-10: the training set's, as used by lightly and solo-learn.
@@ -95,6 +97,10 @@ class SSLModel(keras.Model):
     # same layers (`with_any_input_size`), so `backbone` stays the user's
     # network and trains; the view size is still the backbone's input shape.
     needs_any_size = False
+    # Two-view methods that also train on a multi-crop augmenter (their loss
+    # runs over crop pairs, `methods/crop_pairs.py`): the constructor sets
+    # `multi_crop` on the instance when the augmenter's crops have several sizes.
+    accepts_multi_crop = False
 
     def __init__(
         self,
@@ -106,6 +112,8 @@ class SSLModel(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if self.accepts_multi_crop and augmenter is not None and crop_pairs.several_sizes(augmenter):
+            self.multi_crop = True
         self.image_shape = self.image_shape_of(backbone, input_shape)
         self.preprocessing = preprocessing
         self.backbone = backbone
@@ -113,6 +121,11 @@ class SSLModel(keras.Model):
         self._check_features(self.encoder)
         self.feature_dim = int(self.encoder.output_shape[-1])
         self.augmenter = augmenter or self._default_augmenter()
+        if self.accepts_multi_crop and self.augmenter.num_views < 2:
+            raise ValueError(
+                f"{type(self).__name__} pairs views: the augmenter must make at "
+                f"least 2. Received an augmenter with {self.augmenter.num_views}."
+            )
         if self.multi_crop:
             check_crop_sizes(self.encoder, self.augmenter.output_sizes)
         if num_classes is not None and int(num_classes) < 2:
@@ -274,13 +287,14 @@ class SSLModel(keras.Model):
     def project_views(self, views, training, concatenate=False):
         """`encoder` and `projector` on each view as its own batch (BatchNorm
         statistics per view), or with `concatenate=True` on all views in one
-        batch (SimCLR's TF repo); METHODS.md section 3. Returns a dict with
+        batch (SimCLR's TF repo; multi-crop: one encoder batch per crop size,
+        one projector batch); METHODS.md section 3. Returns a dict with
         per-view `"features"` and `"projections"`."""
         if concatenate:
-            features = self.encoder(ops.concatenate(views, axis=0), training=training)
-            projections = self.projector(features, training=training)
+            features = encode_by_size(self.encoder, views, training)
+            projections = self.projector(ops.concatenate(features, axis=0), training=training)
             return {
-                "features": tuple(ops.split(features, len(views), axis=0)),
+                "features": features,
                 "projections": tuple(ops.split(projections, len(views), axis=0)),
             }
         features = tuple(self.encoder(view, training=training) for view in views)

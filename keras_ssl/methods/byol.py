@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.momentum import MomentumModel
 
 
@@ -29,6 +30,13 @@ class BYOL(MomentumModel):
     augmentation `byol_views(size)` (asymmetric blur and solarization; the
     CIFAR variant without blur).
 
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`, e.g.
+    `swav_multicrop(size)`): every crop goes through the online networks on
+    its own, the target networks see the global crops only, and the loss is
+    the sum of `l(p_v, sg(z_t'))` over each global crop `t` and every other
+    crop `v`, as solo-learn's BYOL does (`methods/crop_pairs.py`); with two
+    crops that is the loss above.
+
     Args:
         backbone: a clonable `keras.Model` from images to `(B, D)` features.
         projection_dims: projector widths, the last the embedding size.
@@ -45,6 +53,7 @@ class BYOL(MomentumModel):
     """
 
     recipe_name = "byol"
+    accepts_multi_crop = True
 
     def __init__(
         self,
@@ -74,16 +83,27 @@ class BYOL(MomentumModel):
 
     def forward(self, views, training):
         features = [self.encoder(v, training=training) for v in views]
-        predictions = [
-            self.predictor(self.projector(f, training=training), training=training)
-            for f in features
-        ]
-        return {"views": views, "features": tuple(features), "predictions": tuple(predictions)}
+        projections = [self.projector(f, training=training) for f in features]
+        predictions = [self.predictor(z, training=training) for z in projections]
+        return {
+            "views": views,
+            "features": tuple(features),
+            "projections": tuple(projections),
+            "predictions": tuple(predictions),
+        }
 
     def compute_ssl_loss(self, outputs, training):
         self.update_target(training)
-        targets = [self.target(v, training=training) for v in outputs["views"]]
-        return ops.mean(losses.byol_loss(*outputs["predictions"], *targets))
+        views, predictions = outputs["views"], outputs["predictions"]
+        num_targets = crop_pairs.num_target_crops(self.augmenter)
+        targets = [self.target(v, training=training) for v in views[:num_targets]]
+
+        def regression(t, v):  # l(p, z) = 2 - 2 cos(p, z), `losses.byol_loss`'s term
+            return 2.0 + 2.0 * losses.negative_cosine_similarity(predictions[v], targets[t])
+
+        return ops.mean(
+            crop_pairs.over_crop_pairs(regression, len(views), num_targets, reduction="sum")
+        )
 
     def get_config(self):
         config = super().get_config()

@@ -2,12 +2,17 @@
 Language Supervision", https://arxiv.org/abs/2103.00020)."""
 
 import math
+import os
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_ssl import augmentation
 from keras_ssl import losses
+from keras_ssl.data.captions import CAPTION_TEMPLATES
+from keras_ssl.io_utils import atomic_directory
+from keras_ssl.methods import export
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
 
@@ -71,6 +76,12 @@ class CLIP(SSLModel):
     >>> model.compile(optimizer=keras.optimizers.AdamW(5e-4, weight_decay=0.2))
     >>> model.fit({"images": x, "tokens": tokens}, epochs=20, batch_size=256)
     >>> scores = model.encode_images(x) @ ops.transpose(model.encode_text(prompts))
+
+    Zero-shot classification: `model.zero_shot_classifier(class_names,
+    templates, tokenizer=tokenizer)` is a `keras.Model` from images to class
+    logits. `export_encoder(path)` writes both towers with their projections
+    (`path/image`: images -> embeddings, `path/text`: token ids ->
+    embeddings); `load_clip_towers(path)` reloads them.
     """
 
     needs_tokens = True
@@ -135,6 +146,68 @@ class CLIP(SSLModel):
         """Unit-norm joint-space embeddings `(B, embed_dim)` of token ids."""
         features = self.text_encoder(tokens, training=training)
         return losses.l2_normalize(self.text_projection(features, training=training))
+
+    def image_tower(self):
+        """A functional `keras.Model` from raw images to unit-norm joint
+        embeddings (`encode_images`), sharing this model's layers."""
+        images = keras.Input(self.encoder.input_shape[1:], name="images")
+        embeddings = self.image_projection(self.encoder(images))
+        return keras.Model(images, _unit_norm(embeddings), name="image_tower")
+
+    def text_tower(self):
+        """A functional `keras.Model` from token ids to unit-norm joint
+        embeddings (`encode_text`), sharing this model's layers."""
+        tokens = keras.Input(
+            self.text_encoder.input_shape[1:], dtype=self.text_encoder.inputs[0].dtype, name="tokens"
+        )
+        embeddings = self.text_projection(self.text_encoder(tokens))
+        return keras.Model(tokens, _unit_norm(embeddings), name="text_tower")
+
+    def zero_shot_classifier(self, class_names, templates=CAPTION_TEMPLATES, tokenizer=None):
+        """A `keras.Model` from raw images to zero-shot class logits.
+
+        Each class is the mean text embedding of its prompts, one per
+        template, re-normalized (CLIP's prompt ensembling, Radford et al.
+        2021, section 3.1.4); the logits are `exp(t)` times the cosine of the
+        image embedding with each class. The class embeddings are fixed when
+        the classifier is made.
+
+        Args:
+            class_names: sequence of class names.
+            templates: format strings with one `{}` for the class name;
+                default `data.CAPTION_TEMPLATES`.
+            tokenizer: the callable from strings to token ids `(B, L)` the
+                text encoder was trained with, e.g. the layer
+                `data.caption_tokenizer` returned.
+
+        Returns:
+            A `keras.Model` from `(B, H, W, C)` images in [0, 255] to
+            `(B, len(class_names))` logits.
+
+        Example:
+        >>> classifier = model.zero_shot_classifier(CIFAR10_CLASSES, tokenizer=tokenizer)
+        >>> predictions = classifier.predict(x_test).argmax(axis=1)
+        """
+        weights = class_embeddings(self.encode_text, class_names, templates, tokenizer)
+        images = keras.Input(self.encoder.input_shape[1:], name="images")
+        classes = keras.layers.Dense(
+            len(weights), use_bias=False, trainable=False, dtype="float32", name="class_prompts"
+        )
+        logits = classes(self.image_tower()(images))
+        scale = float(np.exp(ops.convert_to_numpy(self.logit_scale)))
+        classes.set_weights([scale * weights.T])
+        return keras.Model(images, logits, name="zero_shot_classifier")
+
+    def export_encoder(self, path, verbose=False):
+        """Writes both towers with their projections as SavedModels:
+        `path/image` (float32 images in [0, 255] -> `encode_images`) and
+        `path/text` (int token ids -> `encode_text`); reload them with
+        `load_clip_towers(path)` (or each with `keras_ssl.load_encoder`)."""
+        with atomic_directory(path) as directory:
+            for name, tower in (("image", self.image_tower()), ("text", self.text_tower())):
+                export.export_encoder(
+                    tower, os.path.join(directory, name), method="CLIP", verbose=verbose
+                )
 
     # ---------------------------------------------------------------- the step
     def make_views(self, x):
@@ -238,3 +311,57 @@ class CLIP(SSLModel):
         for key in ("image_encoder", "text_encoder"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return super().from_config(config)
+
+
+def _unit_norm(embeddings):
+    return keras.layers.UnitNormalization(dtype="float32")(embeddings)
+
+
+def class_embeddings(encode_text, class_names, templates=CAPTION_TEMPLATES, tokenizer=None):
+    """Zero-shot class embeddings: the mean unit-norm text embedding of each
+    class's prompts, re-normalized (CLIP's prompt ensembling).
+
+    Args:
+        encode_text: a callable from token ids to unit-norm embeddings:
+            `CLIP.encode_text`, or the text tower of `load_clip_towers`.
+        class_names: sequence of class names.
+        templates: format strings with one `{}` for the class name.
+        tokenizer: the callable from strings to token ids the text encoder
+            was trained with.
+
+    Returns:
+        float32 NumPy `(len(class_names), D)` unit-norm class embeddings.
+    """
+    if tokenizer is None:
+        raise ValueError(
+            "Pass `tokenizer=`, the callable from strings to token ids the text "
+            "encoder was trained with (e.g. `keras_ssl.data.caption_tokenizer(captions)`)."
+        )
+    class_names = list(class_names)
+    if not class_names or not all(isinstance(c, str) for c in class_names):
+        raise ValueError(
+            f"`class_names` must be a non-empty sequence of strings. Received: {class_names!r}"
+        )
+    if not templates or any("{}" not in t for t in templates):
+        raise ValueError(
+            "`templates` must be a non-empty sequence of strings with one `{}`. "
+            f"Received: templates={templates!r}"
+        )
+    prompts = [template.format(name) for name in class_names for template in templates]
+    tokens = np.asarray(tokenizer(prompts)).astype("int32")
+    embeddings = np.asarray(encode_text(tokens), "float32")
+    embeddings = embeddings.reshape(len(class_names), len(templates), -1).mean(axis=1)
+    return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+
+
+def load_clip_towers(path):
+    """`(image_tower, text_tower)` of a CLIP export (`CLIP.export_encoder`),
+    each as `keras_ssl.load_encoder` returns it: images in [0, 255] -> joint
+    embeddings, int token ids -> joint embeddings."""
+    towers = tuple(os.path.join(path, name) for name in ("image", "text"))
+    if not all(os.path.isdir(tower) for tower in towers):
+        raise ValueError(
+            f"No CLIP export at path={path!r}: expected the folders image/ and text/ "
+            "that `CLIP.export_encoder` writes."
+        )
+    return tuple(export.load_encoder(tower) for tower in towers)

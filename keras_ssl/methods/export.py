@@ -43,6 +43,7 @@ def export_encoder(encoder, path, method=None, verbose=False):
         options["jax2tf_kwargs"] = {"with_gradient": False}
     metadata = {
         "input_shape": list(encoder.input_shape[1:]),
+        "input_dtype": keras.backend.standardize_dtype(encoder.inputs[0].dtype),
         "feature_dim": int(encoder.output_shape[-1]),
         "method": method,
         "keras_version": keras.__version__,
@@ -87,17 +88,26 @@ def load_encoder(path, input_shape=None):
     path = os.fspath(path)
     if not os.path.isdir(path):
         raise ValueError(f"No exported encoder at path={path!r}.")
+    if all(os.path.isdir(os.path.join(path, tower)) for tower in ("image", "text")):
+        raise ValueError(
+            f"{path!r} holds CLIP's two towers: load `{os.path.join(path, 'image')}` "
+            "or both with `keras_ssl.methods.load_clip_towers(path)`."
+        )
     if not _is_export(path):
         raise ValueError(
             f"{path!r} is not an exported encoder: it has no saved_model.pb. "
             "Write one with `model.export_encoder(path)`."
         )
-    input_shape = _read_input_shape(path) if input_shape is None else input_shape
+    metadata = _read_metadata(path, required=input_shape is None)
+    if input_shape is None:
+        input_shape = metadata["input_shape"]
     _check_input_shape(input_shape, f"`input_shape` for {path!r}")
+    dtype = metadata.get("input_dtype", "float32")
     try:
         if keras.backend.backend() != "tensorflow":
-            return ExportedEncoder(path, input_shape)
-        inputs = keras.Input(tuple(input_shape), name="images")
+            return ExportedEncoder(path, input_shape, dtype)
+        name = "tokens" if "int" in dtype else "images"
+        inputs = keras.Input(tuple(input_shape), dtype=dtype, name=name)
         features = keras.layers.TFSMLayer(path, call_endpoint="serve")(inputs)
     except Exception as error:  # TensorFlow raises many types on a bad SavedModel
         raise ValueError(
@@ -110,11 +120,14 @@ def _is_export(path):
     return os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
-def _read_input_shape(path):
-    """The `input_shape` recorded in an export's metadata, or `ValueError`."""
+def _read_metadata(path, required):
+    """An export's metadata dict (`{}` when absent and not `required`), or
+    `ValueError` naming the file and what is wrong with it."""
     metadata_path = os.path.join(path, METADATA_FILE)
     if not os.path.isfile(metadata_path):
-        raise ValueError(f"{path!r} has no {METADATA_FILE}: pass `input_shape=` (H, W, C).")
+        if required:
+            raise ValueError(f"{path!r} has no {METADATA_FILE}: pass `input_shape=` (H, W, C).")
+        return {}
     try:
         with open(metadata_path, encoding="utf-8") as f:
             metadata = json.load(f)
@@ -123,22 +136,22 @@ def _read_input_shape(path):
             f"{metadata_path!r} is not valid JSON ({error}): re-export the encoder "
             "or pass `input_shape=` (H, W, C)."
         ) from error
-    if not isinstance(metadata, dict) or "input_shape" not in metadata:
+    if not isinstance(metadata, dict) or (required and "input_shape" not in metadata):
         raise ValueError(
             f"{metadata_path!r} has no `input_shape` entry: re-export the encoder "
             "or pass `input_shape=` (H, W, C)."
         )
-    _check_input_shape(metadata["input_shape"], f"`input_shape` in {metadata_path!r}")
-    return metadata["input_shape"]
+    return metadata
 
 
 def _check_input_shape(shape, where):
-    valid = isinstance(shape, (list, tuple)) and len(shape) == 3 and all(
+    # (H, W, C) for images; (L,) for CLIP's token tower.
+    valid = isinstance(shape, (list, tuple)) and len(shape) in (1, 3) and all(
         d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in shape
     )
     if not valid:
         raise ValueError(
-            f"{where} must be (H, W, C), three positive ints or None. Received: {shape!r}"
+            f"{where} must be (H, W, C) (or (L,) for tokens), positive ints or None. Received: {shape!r}"
         )
 
 
@@ -146,22 +159,25 @@ class ExportedEncoder:
     """An exported encoder for inference on a backend other than TensorFlow.
 
     Calls the SavedModel's `serve` function through TensorFlow on float32
-    images in [0, 255] and returns NumPy features.
+    images in [0, 255] (or the export's input dtype, e.g. CLIP's int32
+    tokens) and returns NumPy features.
 
     Args:
         path: a directory written by `SSLModel.export_encoder`.
         input_shape: `(H, W, C)` of one image (None for any size).
+        dtype: the SavedModel's input dtype.
     """
 
-    def __init__(self, path, input_shape):
+    def __init__(self, path, input_shape, dtype="float32"):
         import tensorflow as tf
 
         self._tf = tf
         self._saved_model = tf.saved_model.load(path)  # keeps its variables alive
         self.input_shape = (None, *input_shape)
+        self.dtype = dtype
 
     def __call__(self, images):
-        images = self._tf.constant(np.asarray(images, "float32"))
+        images = self._tf.constant(np.asarray(images, self.dtype))
         return np.asarray(self._saved_model.serve(images))
 
     def predict(self, x, batch_size=256, verbose=0):

@@ -15,6 +15,7 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.momentum import MomentumModel
 
 _VERSIONS = (1, 2, 3)
@@ -47,7 +48,14 @@ class MoCo(MomentumModel):
     - v3: no queue; `2T (ctr(q1, k2) + ctr(q2, k1))` with the keys of the
       whole global batch (`losses.moco_v3_loss`); projector D -> 4096 -> 256
       and predictor 256 -> 4096 -> 256, with BN after every layer (the last
-      without affine) and no biases; momentum 0.99 -> 1 (cosine).
+      without affine) and no biases; with a ViT backbone the projector has
+      three layers (4096 -> 4096 -> 256), as the official ViT recipe;
+      momentum 0.99 -> 1 (cosine). Multi-crop
+      (`augmenter=augmentation.MultiCrop(...)`): every crop is a query, the
+      global crops are the keys, and the loss sums `2T ctr(q_v, k_t)` over
+      each global crop `t` and every other crop `v` (`methods/crop_pairs.py`,
+      the pairing of solo-learn's BYOL); with two crops that is the loss
+      above.
 
     Defaults (`keras_ssl.recipes`: `"moco_v1"`, `"moco_v2"`, `"moco_v3"` or,
     with a ViT backbone, `"moco_v3_vit"`; METHODS.md sections 6-8): paper values for ImageNet-size
@@ -101,6 +109,7 @@ class MoCo(MomentumModel):
         if version not in _VERSIONS:
             raise ValueError(f"`version` must be 1, 2 or 3. Received: version={version!r}")
         self.version = version
+        self.accepts_multi_crop = version == 3
         self.vit = _is_vit(backbone)
         super().__init__(
             backbone,
@@ -201,10 +210,18 @@ class MoCo(MomentumModel):
         self.update_target(training)
         views, queries = outputs["views"], outputs["queries"]
         if self.version == 3:
-            keys = [self.target(v, training=training) for v in views]
-            loss = losses.moco_v3_loss(*queries, *keys, temperature=self.temperature)
-            self._log_similarity(queries[0], keys[1])
-            return ops.mean(loss)
+            num_targets = crop_pairs.num_target_crops(self.augmenter)
+            keys = [self.target(v, training=training) for v in views[:num_targets]]
+
+            def contrast(t, v):  # `losses.moco_v3_loss`'s term 2T ctr(q, k)
+                return (2.0 * self.temperature) * losses.info_nce_loss(
+                    queries[v], ops.stop_gradient(keys[t]), temperature=self.temperature
+                )
+
+            self._log_similarity(queries[1], keys[0])
+            return ops.mean(
+                crop_pairs.over_crop_pairs(contrast, len(views), num_targets, reduction="sum")
+            )
         negatives = self.queue(None)  # read before this step's keys enter
         pairs = [(queries[0], self._keys(views[1], training))]
         if self.symmetric:

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
 
@@ -30,6 +31,13 @@ class NNCLR(SSLModel):
     augmentation `byol_views(size)` (the BYOL asymmetric recipe the paper
     uses).
 
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`): the neighbours of
+    the global crops' projections are the positives of every other crop's
+    predictions, and the loss is the mean over these pairs
+    (`methods/crop_pairs.py`; solo-learn's NNCLR takes two crops only); with
+    two crops that is the loss above. The first crop's projections enter
+    the support set.
+
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
         projection_dims: widths of the projector layers, the last one the
@@ -48,6 +56,7 @@ class NNCLR(SSLModel):
     """
 
     recipe_name = "nnclr"
+    accepts_multi_crop = True
 
     def __init__(
         self,
@@ -95,13 +104,26 @@ class NNCLR(SSLModel):
         }
 
     def compute_ssl_loss(self, outputs, training):
-        z1, z2 = outputs["projections"]
-        p1, p2 = outputs["predictions"]
+        z, p = outputs["projections"], outputs["predictions"]
+        num_targets = crop_pairs.num_target_crops(self.augmenter)
+        # One search for all global crops: a single pass over the support set.
+        neighbours = ops.split(
+            losses.nearest_neighbours(
+                ops.concatenate(z[:num_targets], axis=0), self.queue.keys.value
+            ),
+            num_targets,
+        )
         loss = ops.mean(
-            losses.nnclr_loss(z1, z2, p1, p2, self.queue.keys.value, self.temperature)
+            crop_pairs.over_crop_pairs(
+                lambda t, v: losses.info_nce_loss(
+                    neighbours[t], p[v], temperature=self.temperature
+                ),
+                len(z),
+                num_targets,
+            )
         )
         if training:
-            self.queue.enqueue(ops.cast(z1, "float32"))
+            self.queue.enqueue(ops.cast(z[0], "float32"))
         return loss
 
     def get_config(self):

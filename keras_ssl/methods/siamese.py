@@ -12,6 +12,7 @@ from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
 
 _PAIR_KEYS = {"first", "second", "is_similar"}
+_LOSSES = ("margin", "energy")
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -30,7 +31,10 @@ class SiameseContrastive(SSLModel):
       paired with the second view of `num_negatives` other images of the
       local batch (rows shifted by 1, 2, ...) as dissimilar pairs.
 
-    The loss is the mean over all pairs. `embed(images)` gives `G(x)` for
+    The loss is the mean over all pairs of `loss="margin"`, the DrLIM
+    margin loss (Hadsell et al. 2006, `losses.contrastive_margin_loss`), or
+    `loss="energy"`, the 2005 paper's loss on the L1 energy with bound `q`
+    (Chopra et al. 2005, `losses.siamese_energy_loss`). `embed(images)` gives `G(x)` for
     verification (threshold on the distance); `encoder` and `export_encoder`
     give the backbone features as for every method.
 
@@ -41,7 +45,11 @@ class SiameseContrastive(SSLModel):
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
         embedding_dim: width of `G`'s output.
-        margin: `m > 0`.
+        margin: `m > 0` of the margin loss.
+        loss: `"margin"` (default) or `"energy"`.
+        q: the energy loss's bound `Q > 0` of the L1 energy (default 10,
+            METHODS.md 16's fixture value; the paper sets it to the
+            energy's upper bound).
         num_negatives: dissimilar partners per image in the self-supervised
             pairing, `1 <= num_negatives < batch`.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
@@ -56,7 +64,20 @@ class SiameseContrastive(SSLModel):
 
     recipe_name = "siamese"
 
-    def __init__(self, backbone, embedding_dim=None, margin=None, num_negatives=None, **kwargs):
+    def __init__(
+        self,
+        backbone,
+        embedding_dim=None,
+        margin=None,
+        num_negatives=None,
+        loss="margin",
+        q=10.0,
+        **kwargs,
+    ):
+        if loss not in _LOSSES:
+            raise ValueError(f"`loss` must be one of {_LOSSES}. Received: loss={loss!r}")
+        if q <= 0:
+            raise ValueError(f"`q` must be > 0. Received: q={q}")
         super().__init__(backbone, **kwargs)
         default = self.recipe.default
         embedding_dim = default("embedding_dim", embedding_dim)
@@ -74,6 +95,8 @@ class SiameseContrastive(SSLModel):
         self.embedding_dim = embedding_dim
         self.margin = float(margin)
         self.num_negatives = num_negatives
+        self.loss_name = loss
+        self.q = float(q)
         self.min_batch_size = num_negatives + 1
         self.projector = keras.Sequential(
             [keras.Input((self.feature_dim,)), keras.layers.Dense(embedding_dim)],
@@ -109,11 +132,7 @@ class SiameseContrastive(SSLModel):
     def compute_ssl_loss(self, outputs, training):
         first, second = outputs["embeddings"]
         if outputs["is_similar"] is not None:
-            return ops.mean(
-                losses.contrastive_margin_loss(
-                    first, second, outputs["is_similar"], self.margin
-                )
-            )
+            return ops.mean(self._pair_loss(first, second, outputs["is_similar"]))
         anchors = [first] * (1 + self.num_negatives)
         partners = [second] + [
             ops.roll(second, shift, axis=0) for shift in range(1, self.num_negatives + 1)
@@ -123,13 +142,15 @@ class SiameseContrastive(SSLModel):
             [ops.ones((n,), "bool")] + [ops.zeros((n,), "bool")] * self.num_negatives
         )
         return ops.mean(
-            losses.contrastive_margin_loss(
-                ops.concatenate(anchors, axis=0),
-                ops.concatenate(partners, axis=0),
-                is_similar,
-                self.margin,
+            self._pair_loss(
+                ops.concatenate(anchors, axis=0), ops.concatenate(partners, axis=0), is_similar
             )
         )
+
+    def _pair_loss(self, first, second, is_similar):
+        if self.loss_name == "energy":
+            return losses.siamese_energy_loss(first, second, is_similar, self.q)
+        return losses.contrastive_margin_loss(first, second, is_similar, self.margin)
 
     def call(self, inputs, training=False):
         if training:
@@ -175,5 +196,7 @@ class SiameseContrastive(SSLModel):
             embedding_dim=self.embedding_dim,
             margin=self.margin,
             num_negatives=self.num_negatives,
+            loss=self.loss_name,
+            q=self.q,
         )
         return config

@@ -6,7 +6,15 @@ from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
+
+# The contrastive losses `loss=` chooses from; each is symmetric in its views.
+_LOSSES = {
+    "nt_xent": losses.nt_xent_loss,
+    "dcl": losses.dcl_loss,
+    "dclw": losses.dclw_loss,
+}
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -16,7 +24,18 @@ class SimCLR(SSLModel):
     Both views go through the encoder in one concatenated batch, as in the
     SimCLR TF repo, so BatchNorm statistics cover all 2N views. The loss is the
     paper's NT-Xent, the mean over the 2N anchors (`losses.nt_xent_loss`),
-    with negatives gathered across replicas.
+    with negatives gathered across replicas; `loss="dcl"` or `"dclw"` swaps
+    in the decoupled losses of Yeh et al. 2022 (`losses.dcl_loss`,
+    `losses.dclw_loss`, sigma 0.5), which drop the positive from the
+    denominator.
+
+    Multi-crop: with `augmenter=augmentation.swav_multicrop(...)` (or any
+    `MultiCrop`), crops of one size go through the encoder as one batch and
+    the loss is the mean of the two-view loss over the pairs of a global
+    crop with every other crop, each pair counted once
+    (`methods/crop_pairs.py`); with two crops that is the two-view loss.
+    (solo-learn's SimCLR instead treats all crops of an image as positives
+    of each other, local-local pairs included.)
 
     Defaults (`keras_ssl.recipes`, METHODS.md section 5): projector Linear(D -> D) -> BN ->
     ReLU -> Linear(D -> 128) (paper v1, hidden width = backbone width as in the
@@ -30,6 +49,7 @@ class SimCLR(SSLModel):
         projection_dims: widths of the projector layers, the last one the
             output; default `(D, 128)`. `(D, D, 128)` is SimCLR v2's head.
         temperature: NT-Xent temperature, > 0.
+        loss: `"nt_xent"` (default), `"dcl"` or `"dclw"`.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
 
@@ -42,7 +62,14 @@ class SimCLR(SSLModel):
 
     recipe_name = "simclr"
 
-    def __init__(self, backbone, projection_dims=None, temperature=None, **kwargs):
+    accepts_multi_crop = True
+
+    def __init__(self, backbone, projection_dims=None, temperature=None, loss="nt_xent", **kwargs):
+        if loss not in _LOSSES:
+            raise ValueError(
+                f"`loss` must be one of {tuple(_LOSSES)}. Received: loss={loss!r}"
+            )
+        self.loss_name = loss
         super().__init__(backbone, **kwargs)
         temperature = self.recipe.default("temperature", temperature)
         losses.check_temperature(temperature)
@@ -59,12 +86,20 @@ class SimCLR(SSLModel):
         return self.project_views(views, training, concatenate=True)
 
     def compute_ssl_loss(self, outputs, training):
-        z1, z2 = outputs["projections"]
-        return ops.mean(losses.nt_xent_loss(z1, z2, self.temperature))
+        z = outputs["projections"]
+        loss = _LOSSES[self.loss_name]
+        return ops.mean(
+            crop_pairs.over_crop_pairs(
+                lambda t, v: loss(z[t], z[v], temperature=self.temperature),
+                len(z),
+                crop_pairs.num_target_crops(self.augmenter),
+                symmetric=True,
+            )
+        )
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            projection_dims=self.projection_dims, temperature=self.temperature
+            projection_dims=self.projection_dims, temperature=self.temperature, loss=self.loss_name
         )
         return config

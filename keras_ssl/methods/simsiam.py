@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
 
@@ -24,6 +25,11 @@ class SimSiam(SSLModel):
     and beta), two of them for images of at most 64 px (paper appendix,
     CIFAR); predictor bottleneck `2048 -> 512 -> 2048` (hidden BN + ReLU, the
     output with bias and no BN); augmentation `moco_v2_views(size)`.
+
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`): the loss is the
+    mean of `D(p_v, sg(z_t))` over each global crop `t` and every other crop
+    `v` (`methods/crop_pairs.py`; solo-learn's SimSiam takes two crops
+    only); with two crops that is the loss above.
 
     Collapse monitor: `z_std`, the mean over channels of the batch standard
     deviation of `l2n(z)`, is logged; healthy training keeps it near
@@ -63,6 +69,7 @@ class SimSiam(SSLModel):
     """
 
     recipe_name = "simsiam"
+    accepts_multi_crop = True
 
     def __init__(
         self,
@@ -128,12 +135,17 @@ class SimSiam(SSLModel):
         return ops.stop_gradient(initial / ops.maximum(current, 1e-12))
 
     def compute_ssl_loss(self, outputs, training):
-        p1, p2 = outputs["predictions"]
-        z1, z2 = outputs["projections"]
+        p, z = outputs["predictions"], outputs["projections"]
         self.z_std.update_state(
-            ops.mean(ops.std(losses.l2_normalize(z1), axis=0))
+            ops.mean(ops.std(losses.l2_normalize(z[0]), axis=0))
         )
-        return ops.mean(losses.simsiam_loss(p1, p2, z1, z2))
+        return ops.mean(
+            crop_pairs.over_crop_pairs(
+                lambda t, v: losses.negative_cosine_similarity(p[v], z[t]),
+                len(z),
+                crop_pairs.num_target_crops(self.augmenter),
+            )
+        )
 
     def get_config(self):
         config = super().get_config()

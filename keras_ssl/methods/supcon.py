@@ -26,6 +26,11 @@ class SupCon(SSLModel):
     (paper, README); augmentation `simclr_views(size)` (SimCLR recipe, CIFAR
     variant at most 64 px).
 
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`): every crop is one
+    more view of its image in `losses.supcon_loss` (the paper's multiviewed
+    batch; solo-learn's SupCon treats crops likewise), crops of one size
+    encoded as one batch; with two crops that is the loss above.
+
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
         projection_dims: widths of the projector layers, the last one the
@@ -45,6 +50,7 @@ class SupCon(SSLModel):
 
     uses_labels = True
     recipe_name = "supcon"
+    accepts_multi_crop = True
 
     def __init__(
         self,

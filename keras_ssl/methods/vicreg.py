@@ -2,9 +2,11 @@
 Regularization for Self-Supervised Learning", https://arxiv.org/abs/2105.04906)."""
 
 import keras
+from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
 
@@ -25,6 +27,11 @@ class VICReg(SSLModel):
     for images of at most 64 px (solo-learn CIFAR); weights 25 / 25 / 1 with
     the repo's normalization (`paper_form=False`); augmentation
     `byol_views(size)` (BYOL's asymmetric recipe, as the repo).
+
+    Multi-crop (`augmenter=augmentation.MultiCrop(...)`): each term is the
+    mean over the pairs of a global crop and every other crop, each pair
+    once (`methods/crop_pairs.py`; solo-learn's VICReg takes two crops
+    only); with two crops that is the loss above.
 
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
@@ -47,6 +54,7 @@ class VICReg(SSLModel):
     """
 
     recipe_name = "vicreg"
+    accepts_multi_crop = True
 
     def __init__(
         self,
@@ -88,10 +96,14 @@ class VICReg(SSLModel):
         return self.project_views(views, training)
 
     def compute_ssl_loss(self, outputs, training):
-        z_a, z_b = outputs["projections"]
-        invariance, variance, covariance = losses.vicreg_terms(
-            z_a, z_b, paper_form=self.paper_form
+        z = outputs["projections"]
+        terms = crop_pairs.over_crop_pairs(
+            lambda t, v: ops.stack(losses.vicreg_terms(z[t], z[v], paper_form=self.paper_form)),
+            len(z),
+            crop_pairs.num_target_crops(self.augmenter),
+            symmetric=True,
         )
+        invariance, variance, covariance = terms[0], terms[1], terms[2]
         self.invariance.update_state(invariance)
         self.variance.update_state(variance)
         self.covariance.update_state(covariance)

@@ -53,6 +53,20 @@ def test_loss_in_the_model_equals_the_numpy_reference(images, method):
     assert loss == pytest.approx(expected, rel=1e-5, abs=1e-6)
 
 
+def test_raft_alignment_without_the_predictor(images):
+    model = build(keras_ssl.RAFT, momentum=1.0, predictor_in_alignment=False, alpha=0.5, beta=2.0, **HEADS)
+    (views,) = next(iter(fixed_views(model, images)))
+    targets = [np.asarray(model.target(v, training=True)) for v in views]
+    outputs = model(views, training=True)
+    loss = float(model.compute_loss(x=views, y_pred=outputs, training=True))
+    p1, p2 = (np.asarray(p) for p in outputs["predictions"])
+    z1, z2 = (np.asarray(z) for z in outputs["projections"])
+    # reference.raft is alpha L_align(first pair) - beta L_cross(first pair, teachers).
+    align = reference.raft(z1, z2, *targets, 1.0, 0.0)
+    cross = -reference.raft(p1, p2, *targets, 0.0, 1.0)
+    assert loss == pytest.approx(0.5 * align - 2.0 * cross, rel=1e-5, abs=1e-6)
+    assert not keras_ssl.RAFT.from_config(model.get_config()).predictor_in_alignment
+
 @pytest.mark.backend_specific
 @pytest.mark.parametrize("cls", [keras_ssl.BYOL, keras_ssl.RAFT])
 def test_save_load_resumes_and_export(images, tmp_path, cls):

@@ -115,8 +115,47 @@ def test_save_load_resumes_and_export_round_trip(pairs, tmp_path):
         atol=1e-5,
     )
 
-    images = x["images"][:8]
-    expected = model.predict(images, verbose=0)
+    images = x["images"][:8].astype("float32")
     model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    np.testing.assert_allclose(encoder.predict(images.astype("float32"), verbose=0), expected, atol=1e-5)
+    image_tower, text_tower = keras_ssl.methods.load_clip_towers(str(tmp_path / "encoder"))
+    np.testing.assert_allclose(
+        np.asarray(image_tower(images)), np.asarray(model.encode_images(images)), atol=1e-5
+    )
+    tokens = x["tokens"][:8]
+    np.testing.assert_allclose(
+        np.asarray(text_tower(tokens)), np.asarray(model.encode_text(tokens)), atol=1e-5
+    )
+    with pytest.raises(ValueError, match="two towers"):
+        keras_ssl.load_encoder(str(tmp_path / "encoder"))
+
+
+def test_zero_shot_from_the_exported_towers_equals_the_model(tmp_path):
+    (x, y), _ = keras_ssl.data.load_sample()
+    x, y = x[::40].astype("float32"), y[::40]  # 100 images of every class
+    classes = keras_ssl.data.CIFAR10_CLASSES
+    templates = keras_ssl.data.CAPTION_TEMPLATES[:3]
+    captions = [t.format(c) for c in classes for t in templates]
+    tokenizer = keras_ssl.data.caption_tokenizer(captions, LENGTH)
+    model = make_model(tokenizer.vocabulary_size())
+    classifier = model.zero_shot_classifier(classes, templates, tokenizer=tokenizer)
+    logits = classifier.predict(x, verbose=0)
+    assert logits.shape == (len(x), len(classes))
+    # Reference: cosine of each image with each class's mean prompt embedding.
+    text = np.asarray(model.encode_text(np.asarray(tokenizer(captions)).astype("int32")))
+    text = text.reshape(len(classes), len(templates), -1).mean(axis=1)
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    scale = np.exp(float(model.logit_scale))
+    expected = scale * np.asarray(model.encode_images(x)) @ text.T
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4)
+
+    model.export_encoder(str(tmp_path / "clip"))
+    image_tower, text_tower = keras_ssl.methods.load_clip_towers(str(tmp_path / "clip"))
+    weights = keras_ssl.methods.class_embeddings(text_tower, classes, templates, tokenizer)
+    exported = np.argmax(np.asarray(image_tower(x)) @ weights.T, axis=1)
+    in_memory = np.argmax(logits, axis=1)
+    assert np.mean(exported == y) == np.mean(in_memory == y)
+    np.testing.assert_array_equal(exported, in_memory)
+    with pytest.raises(ValueError, match="tokenizer"):
+        model.zero_shot_classifier(classes, templates)
+    with pytest.raises(ValueError, match="templates"):
+        model.zero_shot_classifier(classes, ["a photo"], tokenizer=tokenizer)

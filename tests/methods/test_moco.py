@@ -48,6 +48,11 @@ def test_defaults_per_version_and_image_size():
     v3_vit = keras_ssl.MoCo(vit, version=3, **V3_HEADS)
     assert v3_vit.temperature == 0.2
     assert v3_vit.augmenter.pipelines[0][0].scale == (0.08, 1.0)
+    # The official ViT recipe: a 3-layer projector, BN after every layer.
+    v3_vit = keras_ssl.MoCo(vit, version=3, prediction_dims=(16, 256))
+    assert v3_vit.projection_dims == (4096, 4096, 256)
+    kinds = [type(l).__name__ for l in v3_vit.projector.layers]
+    assert kinds.count("Dense") == 3 and sum("BatchNormalization" in k for k in kinds) == 3
 
 
 def test_bad_arguments_raise(images):

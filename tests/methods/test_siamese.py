@@ -57,6 +57,31 @@ def test_labelled_pairs_loss_equals_reference(images):
     assert float(loss) == pytest.approx(expected, rel=1e-5)
 
 
+
+def test_energy_loss_equals_reference_on_both_pairings(images):
+    model = make_model(loss="energy", q=4.0, num_negatives=2)
+    pairs = keras_ssl.data.make_pairs(images, 0.5, num_pairs=6, seed=0)
+    views = (
+        pairs["first"].astype("float32"), pairs["second"].astype("float32"), pairs["is_similar"]
+    )
+    outputs = model.forward(views, training=False)
+    e1, e2 = (np.asarray(e) for e in outputs["embeddings"])
+    expected = reference.siamese_energy(e1, e2, pairs["is_similar"], 4.0)
+    assert float(model.compute_ssl_loss(outputs, training=False)) == pytest.approx(expected, rel=1e-5)
+    # Self-supervised pairing: each first view against the second views rolled by 0, 1, 2.
+    outputs = model.forward((*views[:2], None), training=False)
+    a = np.concatenate([e1] * 3)
+    b = np.concatenate([e2, np.roll(e2, 1, axis=0), np.roll(e2, 2, axis=0)])
+    similar = np.concatenate([np.ones(6), np.zeros(12)])
+    expected = reference.siamese_energy(a, b, similar, 4.0)
+    assert float(model.compute_ssl_loss(outputs, training=False)) == pytest.approx(expected, rel=1e-5)
+    restored = keras_ssl.SiameseContrastive.from_config(model.get_config())
+    assert (restored.loss_name, restored.q) == ("energy", 4.0)
+    with pytest.raises(ValueError, match="loss='hinge'"):
+        make_model(loss="hinge")
+    with pytest.raises(ValueError, match="q=0"):
+        make_model(loss="energy", q=0)
+
 def test_fit_on_labelled_pairs_lowers_the_loss(images):
     model = make_model()
     pairs = keras_ssl.data.make_pairs(images, 0.5, num_pairs=32, seed=0)
