@@ -24,6 +24,20 @@ def raw_images(n=32):
     return x[:n, :SIZE, :SIZE]
 
 
+def record_encoder_inputs(model):
+    """A list that receives the shape of every token batch the model's
+    encoder (`model.vit.encode`) gets from now on."""
+    seen = []
+    encode = model.vit.encode
+
+    def recording(tokens, training=None):
+        seen.append(tuple(tokens.shape))
+        return encode(tokens, training)
+
+    model.vit.encode = recording
+    return seen
+
+
 def check_save_load_resumes_and_export(model, tmp_path):
     """After a fit, a `.keras` round trip resumes with the same next losses
     and weights (masks and views included); the SavedModel equals predict."""

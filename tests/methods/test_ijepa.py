@@ -12,6 +12,7 @@ from tests.methods.masked_utils import SIZE
 from tests.methods.masked_utils import build
 from tests.methods.masked_utils import check_save_load_resumes_and_export
 from tests.methods.masked_utils import raw_images
+from tests.methods.masked_utils import record_encoder_inputs
 from tests.methods.masked_utils import tiny_vit
 
 TINY = dict(predictor_width=8, predictor_depth=1)
@@ -36,11 +37,7 @@ def test_defaults_and_errors():
 
 def test_context_excludes_targets_and_loss_matches_reference():
     model = build(keras_ssl.IJEPA, **TINY)
-    seen = []
-    encode = model.vit.encode
-    model.vit.encode = lambda tokens, training=None: seen.append(tokens.shape) or encode(
-        tokens, training
-    )
+    seen = record_encoder_inputs(model)
     keras.utils.set_random_seed(2)
     views = (raw_images(8).astype("float32"),)
     outputs = model(views, training=True)

@@ -11,6 +11,7 @@ from tests.methods.masked_utils import SIZE
 from tests.methods.masked_utils import build
 from tests.methods.masked_utils import check_save_load_resumes_and_export
 from tests.methods.masked_utils import raw_images
+from tests.methods.masked_utils import record_encoder_inputs
 from tests.methods.masked_utils import tiny_vit
 
 TINY = dict(decoder_width=16, decoder_depth=1, decoder_num_heads=2)
@@ -34,11 +35,7 @@ def test_defaults_and_errors():
 
 def test_encoder_gets_only_visible_tokens_and_loss_matches_reference():
     model = build(keras_ssl.MAE, **TINY)
-    seen = []
-    encode = model.vit.encode
-    model.vit.encode = lambda tokens, training=None: seen.append(tokens.shape) or encode(
-        tokens, training
-    )
+    seen = record_encoder_inputs(model)
     views = (raw_images(8).astype("float32"),)
     outputs = model(views, training=True)
     assert seen == [(8, 4, 16)]  # 16 patches, 75 % masked
