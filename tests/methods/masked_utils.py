@@ -1,7 +1,6 @@
 """Shared checks of the masked image modeling tests (MAE, I-JEPA)."""
 
 import keras
-import numpy as np
 
 import keras_ssl
 
@@ -36,27 +35,3 @@ def record_encoder_inputs(model):
 
     model.vit.encode = recording
     return seen
-
-
-def check_save_load_resumes_and_export(model, tmp_path):
-    """After a fit, a `.keras` round trip resumes with the same next losses
-    and weights (masks and views included); the SavedModel equals predict."""
-    images = raw_images(16)
-    model.fit(images, epochs=1, batch_size=8, shuffle=False, verbose=0)
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert type(loaded) is type(model)
-    histories = [
-        m.fit(images, epochs=1, batch_size=8, shuffle=False, verbose=0).history["loss"]
-        for m in (model, loaded)
-    ]
-    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-6)
-    for a, b in zip(loaded.weights, model.weights):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    x = images[:4].astype("float32")
-    np.testing.assert_allclose(
-        np.asarray(encoder(x)), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5
-    )

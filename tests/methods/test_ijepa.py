@@ -8,9 +8,9 @@ import pytest
 import keras_ssl
 from keras_ssl import layers
 from tests import reference
+from tests.methods import checks
 from tests.methods.masked_utils import SIZE
 from tests.methods.masked_utils import build
-from tests.methods.masked_utils import check_save_load_resumes_and_export
 from tests.methods.masked_utils import raw_images
 from tests.methods.masked_utils import record_encoder_inputs
 from tests.methods.masked_utils import tiny_vit
@@ -75,7 +75,10 @@ def test_ema_of_the_online_encoder():
 
 @pytest.mark.backend_specific
 def test_save_load_resumes_and_export(tmp_path):
-    check_save_load_resumes_and_export(build(keras_ssl.IJEPA, **TINY), tmp_path)
+    model = build(keras_ssl.IJEPA, **TINY)
+    images = raw_images(48)
+    checks.check_save_load_resumes(model, images, tmp_path / "model.keras")
+    checks.check_export_round_trip(model, images[:4], str(tmp_path / "encoder"))
 
 
 def test_short_run_lowers_the_loss():
