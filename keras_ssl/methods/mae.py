@@ -27,8 +27,8 @@ RECIPE = dict(
     warmup_epochs=40,
     schedule="cosine",
 )
-# Decoder (width, depth, heads): the paper's at 224 px (section 4,
-# "Baseline: ViT-Large": 512 wide, 8 blocks, 16 heads in its code), and at
+# Decoder (width, depth, heads): the paper's default at 224 px (table 1:
+# 8 blocks, 512 wide; 16 heads in the official code), and at
 # <= 64 px a CIFAR-10 recipe, IcarusWizard/MAE's (192 wide, 4 blocks, 3
 # heads, under a ViT-Tiny encoder at 32 px).
 DECODER = {"large": (512, 8, 16), "small": (192, 4, 3)}
