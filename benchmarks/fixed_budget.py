@@ -90,7 +90,15 @@ METHODS = {
     "nnclr": ("NNCLR", {}),
     "pirl": ("PIRL", {"num_items": 50000, "loss": "info_nce"}),
     "cpc": ("CPC", {}),
+    "mae": ("MAE", {}),
+    "ijepa": ("IJEPA", {}),
 }
+# Method name -> its protocol backbone where small_cnn does not fit: the
+# masked image modeling methods need a ViT (ViT-Tiny, 4 px patches).
+BACKBONES = {"mae": "vit_tiny", "ijepa": "vit_tiny"}
+# Method name -> its optimizer where the protocol's SGD is not the recipe:
+# MAE's and I-JEPA's AdamW (`OPTIMIZERS["adamw"]`).
+METHOD_OPTIMIZERS = {"mae": "adamw", "ijepa": "adamw"}
 # Method name -> its protocol augmenter for an image size, where the protocol
 # differs from the method's default.
 AUGMENTERS = {"swav": lambda size: keras_ssl.augmentation.swav_multicrop(size, num_local=0)}
@@ -98,6 +106,8 @@ AUGMENTERS = {"swav": lambda size: keras_ssl.augmentation.swav_multicrop(size, n
 OPTIMIZERS = {
     "sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9, weight_decay=5e-4),
     "sgd_coupled": lambda lr: keras_ssl.optimizers.SGD(lr, momentum=0.9, weight_decay=5e-4),
+    # MAE's recipe (betas 0.9 / 0.95, weight decay 0.05; I-JEPA's starts at 0.04).
+    "adamw": lambda lr: keras.optimizers.AdamW(lr, beta_2=0.95, weight_decay=0.05),
     "lars": lambda lr: keras_ssl.optimizers.LARS(
         lr, momentum=0.9, weight_decay=1e-4, eta=0.02, clip_lr=True
     ),
@@ -105,8 +115,9 @@ OPTIMIZERS = {
 # Method name -> peak learning rate where the protocol's 0.12 is not the
 # method's recipe: PIRL's is 0.03 per 256 images (the protocol's batch;
 # METHODS.md 13, VISSL), and at 0.12 its kNN fell from 27.3 % to 22.0 %
-# (RESULTS.md).
-LEARNING_RATES = {"pirl": recipes.get("pirl", 32).learning_rate}
+# (RESULTS.md). MAE: 1.5e-4 per 256 images; I-JEPA: 1e-3 per 2048 (their
+# recipes).
+LEARNING_RATES = {"pirl": recipes.get("pirl", 32).learning_rate, "mae": 1.5e-4, "ijepa": 1.25e-4}
 # Method name -> optimizer steps where the protocol's 390 (2 epochs) is too
 # few: PIRL's memory bank moves each row once per epoch, and its loss pushes
 # only against those stale rows; it passes the random-init floor after 8
@@ -134,7 +145,8 @@ def define_flags():
         "else 0.12."
     )
     flags.DEFINE_enum(
-        "optimizer", "sgd", list(OPTIMIZERS), "sgd: Keras's SGD, momentum 0.9, weight decay "
+        "optimizer", None, list(OPTIMIZERS), "Defaults to the method's `METHOD_OPTIMIZERS` "
+        "entry, else sgd. " "sgd: Keras's SGD, momentum 0.9, weight decay "
         "5e-4 (decoupled: the figures recorded so far); sgd_coupled: the same with the decay "
         "added to the gradient, as torch.optim.SGD and the peers (keras_ssl.optimizers.SGD); "
         "lars: LARS as solo-learn's CIFAR recipes for Barlow Twins and VICReg (momentum 0.9, "
@@ -154,10 +166,11 @@ def define_flags():
     )
 
 
-def build_method(name, input_shape, backbone="small_cnn", **overrides):
-    """The protocol's `name` method on a fresh `backbone` (small_cnn by
-    default; see `benchmarks.timing.BACKBONES`); `overrides` replace or add
-    constructor arguments (e.g. `augmenter=`)."""
+def build_method(name, input_shape, backbone=None, **overrides):
+    """The protocol's `name` method on a fresh `backbone` (the method's
+    `BACKBONES` entry, else small_cnn; see `benchmarks.timing.BACKBONES`);
+    `overrides` replace or add constructor arguments (e.g. `augmenter=`)."""
+    backbone = backbone or BACKBONES.get(name, "small_cnn")
     class_name, kwargs = METHODS[name]
     if name in AUGMENTERS:
         kwargs = {**kwargs, "augmenter": AUGMENTERS[name](input_shape[0])}
@@ -201,7 +214,7 @@ def step_timings(method, x, y, batch_size, steps, rounds, **overrides):
     `overrides` as in `build_method`."""
     ssl = build_method(method, x.shape[1:], **overrides)
     ssl.compile(optimizer=OPTIMIZERS["sgd"](0.1))
-    supervised = supervised_model(x.shape[1:])
+    supervised = supervised_model(x.shape[1:], BACKBONES.get(method, "small_cnn"))
     images = ssl_images(method, x[: 8 * batch_size]).batch(batch_size, drop_remainder=True)
     labelled = tf.data.Dataset.from_tensor_slices(
         (x[: 8 * batch_size].astype("float32"), y[: 8 * batch_size])
@@ -262,15 +275,15 @@ def main(argv):
     print(f"Random-init kNN floor: {floor:.4f}")
     lr = FLAGS.lr if FLAGS.lr is not None else LEARNING_RATES.get(FLAGS.method, 0.12)
     steps = FLAGS.steps or STEPS.get(FLAGS.method, 390)
+    optimizer = FLAGS.optimizer or METHOD_OPTIMIZERS.get(FLAGS.method, "sgd")
     train_seconds = pretrain(
-        model, FLAGS.method, x_train, steps, FLAGS.batch_size, lr, FLAGS.seed,
-        FLAGS.optimizer,
+        model, FLAGS.method, x_train, steps, FLAGS.batch_size, lr, FLAGS.seed, optimizer
     )
     accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     results = {
         "method": FLAGS.method,
         "method_args": method_args,
-        "optimizer": FLAGS.optimizer,
+        "optimizer": optimizer,
         "lr": lr,
         "knn_top1": accuracy,
         "random_init_floor": floor,

@@ -18,6 +18,8 @@ import keras_ssl
 BACKBONES = {
     "small_cnn": keras_ssl.backbones.small_cnn,
     "resnet18": lambda shape: keras_ssl.backbones.resnet18(shape, stem="cifar"),
+    # ViT-Tiny with 4 px patches: an 8 x 8 grid at 32 px (MAE, I-JEPA).
+    "vit_tiny": lambda shape: keras_ssl.backbones.vit_tiny(shape, patch_size=4),
 }
 
 

@@ -18,6 +18,8 @@ from keras_ssl.methods import BarlowTwins
 from keras_ssl.methods import CLIP
 from keras_ssl.methods import CPC
 from keras_ssl.methods import DINO
+from keras_ssl.methods import IJEPA
+from keras_ssl.methods import MAE
 from keras_ssl.methods import MoCo
 from keras_ssl.methods import MomentumModel
 from keras_ssl.methods import NNCLR

@@ -330,3 +330,31 @@ def cpc(predictions, targets, offset):
                 positive = (b * height + i + offset) * width + j
                 losses.append(logsumexp(logits) - logits[positive])
     return float(np.mean(losses))
+
+
+def mae(predictions, pixels, mask, norm_pix_loss=True, eps=1e-6):
+    """MAE (He et al. 2021): per sample, mean over the masked patches of the
+    mean squared error over a patch's values; targets normalized per patch by
+    mean and unbiased variance when `norm_pix_loss`."""
+    p = np.asarray(predictions, np.float64)
+    t = np.asarray(pixels, np.float64)
+    if norm_pix_loss:
+        t = (t - t.mean(-1, keepdims=True)) / np.sqrt(t.var(-1, ddof=1, keepdims=True) + eps)
+    per_patch = ((p - t) ** 2).mean(-1)
+    m = np.asarray(mask, np.float64)
+    return (per_patch * m).sum(-1) / m.sum(-1)
+
+
+def ijepa(predictions, targets, weights):
+    """I-JEPA (Assran et al. 2023): per sample 1/M sum_i sum_{j in B_i}
+    ||p_j - t_j||^2, each block's patches counted once (`weights`)."""
+    p = np.asarray(predictions, np.float64)
+    t = np.asarray(targets, np.float64)
+    w = np.asarray(weights, np.float64)
+    out = np.zeros(len(p))
+    for b in range(len(p)):
+        for i in range(p.shape[1]):
+            for j in range(p.shape[2]):
+                out[b] += w[b, i, j] * np.sum((p[b, i, j] - t[b, i, j]) ** 2)
+        out[b] /= p.shape[1]
+    return out

@@ -4,7 +4,9 @@ cross-backend, mixed-precision and DataParallel checks.
 `build(name)` returns a compiled model (SGD, seed 1) and `batch(model, name)`
 a deterministic `(x, y)` batch. No random op runs in the step: the views are
 given, CLIP's augmenter is the identity, PIRL's is `FixedJigsaw` and its
-negatives come from `fixed_negatives`.
+negatives come from `fixed_negatives`, MAE's and I-JEPA's masks from
+`fixed_mask` and `fixed_blocks` (the same for every sample, so that a
+replica's share of a batch gets the masks one device gives it).
 """
 
 import keras
@@ -38,6 +40,10 @@ class FixedJigsaw(augmentation.Jigsaw):
         x = ops.reshape(x, (-1, cells, size, cells, size, x.shape[-1]))
         x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
         return ops.reshape(x, (-1, cells * cells, size, size, x.shape[-1]))
+
+
+def tiny_vit():
+    return keras_ssl.backbones.vit((SIZE, SIZE, 3), patch_size=4, width=16, depth=1, num_heads=2)
 
 
 def multicrop():
@@ -95,6 +101,10 @@ METHODS = {
         augmenter=augmentation.ViewAugmenter([[keras.layers.Identity()], [FixedJigsaw(patch_size=4, cell_size=4)]]),
         **SHAPE,
     ),
+    "mae": lambda: keras_ssl.MAE(
+        tiny_vit(), decoder_width=16, decoder_depth=1, decoder_num_heads=2
+    ),
+    "ijepa": lambda: keras_ssl.IJEPA(tiny_vit(), predictor_width=8, predictor_depth=1),
     "cpc": lambda: keras_ssl.CPC(
         patch_encoder(), input_shape=(32, 32, 3), context_width=8, context_blocks=1, target_dim=8
     ),
@@ -107,7 +117,43 @@ def build(name, learning_rate=0.01):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9))
     if name == "pirl":
         model.memory_bank.sample = fixed_negatives(model.memory_bank)
+    if name == "mae":
+        model.sample_mask = fixed_mask(model)
+    if name == "ijepa":
+        model.sample_masks = fixed_blocks(model)
     return model
+
+
+def fixed_mask(model):
+    """A `MAE.sample_mask` that draws no random numbers: one fixed
+    permutation of the patches for every sample."""
+    order = np.random.default_rng(0).permutation(model.num_patches).astype("int32")
+
+    def sample_mask(batch_size):
+        order_ = ops.broadcast_to(ops.convert_to_tensor(order)[None], (batch_size, len(order)))
+        return order_[:, : model.num_visible], order_[:, model.num_visible :]
+
+    return sample_mask
+
+
+def fixed_blocks(model):
+    """An `IJEPA.sample_masks` that draws no random numbers: on the 4 x 4
+    grid, target blocks of 1 x 2 patches at fixed places (one pair twice,
+    so that a block shares patches with another), the context the rest."""
+    rows, cols = model.grid_size
+    targets = np.zeros((model.num_targets, rows, cols), "float32")
+    for i, (top, left) in enumerate([(0, 0), (1, 2), (3, 1), (0, 0)][: model.num_targets]):
+        targets[i, top, left : left + 2] = 1.0
+    context = 1.0 - targets.max(axis=0)
+    targets = targets.reshape(model.num_targets, -1)
+
+    def sample_masks(batch_size):
+        return (
+            ops.broadcast_to(ops.convert_to_tensor(context.reshape(-1))[None], (batch_size, rows * cols)),
+            ops.broadcast_to(ops.convert_to_tensor(targets)[None], (batch_size, *targets.shape)),
+        )
+
+    return sample_masks
 
 
 def fixed_negatives(bank):

@@ -11,6 +11,8 @@ from keras_ssl.augmentation.multi_crop import MultiCrop
 from keras_ssl.augmentation.multi_crop import dino_multicrop
 from keras_ssl.augmentation.multi_crop import swav_multicrop
 from keras_ssl.augmentation.presets import byol_views
+from keras_ssl.augmentation.presets import ijepa_views
+from keras_ssl.augmentation.presets import mae_views
 from keras_ssl.augmentation.presets import moco_v1_views
 from keras_ssl.augmentation.presets import moco_v2_views
 from keras_ssl.augmentation.presets import simclr_views
@@ -33,6 +35,8 @@ __all__ = [
     "blur_kernel_size",
     "byol_views",
     "dino_multicrop",
+    "ijepa_views",
+    "mae_views",
     "moco_v1_views",
     "moco_v2_views",
     "simclr_views",

@@ -222,3 +222,49 @@ def _pipeline(
     if solarize > 0:
         pipeline.append(RandomApply(Solarize(), rate=solarize, seed=next(seeds)))
     return pipeline
+
+
+def mae_views(size, min_scale=0.2, seed=None):
+    """MAE's augmentation (He et al., 2021, "Masked Autoencoders Are Scalable
+    Vision Learners", https://arxiv.org/abs/2111.06377, appendix A.1): one
+    view, `RandomResizedCrop(size, size, scale=(min_scale, 1))` and a
+    horizontal flip, nothing else (the masking is the task's corruption).
+
+    Args:
+        size: int > 0, output side of the view.
+        min_scale: smallest crop area fraction, in (0, 1]; MAE: 0.2.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with one pipeline.
+    """
+    return _crop_view(size, min_scale, flip=True, seed=seed)
+
+
+def ijepa_views(size, min_scale=0.3, seed=None):
+    """I-JEPA's augmentation (Assran et al., 2023, arXiv 2301.08243, whose
+    point is to need no hand-crafted view augmentation): one view,
+    `RandomResizedCrop(size, size, scale=(min_scale, 1))` only, no flip (the
+    official configs: crop scale 0.3-1.0, flip, color distortion and blur
+    off).
+
+    Args:
+        size: int > 0, output side of the view.
+        min_scale: smallest crop area fraction, in (0, 1]; I-JEPA: 0.3.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with one pipeline.
+    """
+    return _crop_view(size, min_scale, flip=False, seed=seed)
+
+
+def _crop_view(size, min_scale, flip, seed):
+    size = _check_size(size)
+    if not 0 < min_scale <= 1:
+        raise ValueError(f"`min_scale` must be in (0, 1]. Received: min_scale={min_scale}")
+    seeds = _seeds(seed)
+    pipeline = [RandomResizedCrop(size, size, scale=(min_scale, 1.0), seed=next(seeds))]
+    if flip:
+        pipeline.append(keras.layers.RandomFlip("horizontal", seed=next(seeds), dtype="float32"))
+    return ViewAugmenter([pipeline])

@@ -7,7 +7,7 @@ Any `keras.Model` with that contract is a backbone, including
 from keras_ssl.backbones.resnet import resnet18, resnet34, resnet50
 from keras_ssl.backbones.small_cnn import small_cnn
 from keras_ssl.backbones.text_transformer import text_transformer
-from keras_ssl.backbones.vit import vit, vit_base, vit_small, vit_tiny
+from keras_ssl.backbones.vit import vit, vit_base, vit_parts, vit_small, vit_tiny
 
 __all__ = [
     "resnet18",
@@ -17,6 +17,7 @@ __all__ = [
     "text_transformer",
     "vit",
     "vit_base",
+    "vit_parts",
     "vit_small",
     "vit_tiny",
 ]

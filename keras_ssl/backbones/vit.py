@@ -140,28 +140,66 @@ def _layer_norm(name):
     return keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name=name)
 
 
-def _transformer_block(x, num_heads, mlp_ratio, name):
+_BLOCK_LAYERS = ("ln1", "attention", "add1", "ln2", "mlp1", "mlp2", "add2")
+
+
+def _new_block_layers(width, num_heads, mlp_ratio, name):
+    """The layers of one pre-norm block, keyed by `_BLOCK_LAYERS`."""
+    dense = dict(kernel_initializer=_trunc_normal())
+    return {
+        "ln1": _layer_norm(f"{name}_ln1"),
+        "attention": keras.layers.MultiHeadAttention(
+            num_heads, key_dim=width // num_heads, name=f"{name}_attention", **dense
+        ),
+        "add1": keras.layers.Add(name=f"{name}_add1"),
+        "ln2": _layer_norm(f"{name}_ln2"),
+        "mlp1": keras.layers.Dense(
+            int(width * mlp_ratio), activation="gelu", name=f"{name}_mlp1", **dense
+        ),
+        "mlp2": keras.layers.Dense(width, name=f"{name}_mlp2", **dense),
+        "add2": keras.layers.Add(name=f"{name}_add2"),
+    }
+
+
+def _apply_block(block, x, training=None):
     """Pre-norm block: `x + MHSA(LN(x))`, then `x + MLP(LN(x))`."""
-    width = x.shape[-1]
-    y = _layer_norm(f"{name}_ln1")(x)
-    y = keras.layers.MultiHeadAttention(
-        num_heads,
-        key_dim=width // num_heads,
-        kernel_initializer=_trunc_normal(),
-        name=f"{name}_attention",
-    )(y, y)
-    x = keras.layers.Add(name=f"{name}_add1")([x, y])
-    y = _layer_norm(f"{name}_ln2")(x)
-    y = keras.layers.Dense(
-        int(width * mlp_ratio),
-        activation="gelu",
-        kernel_initializer=_trunc_normal(),
-        name=f"{name}_mlp1",
-    )(y)
-    y = keras.layers.Dense(
-        width, kernel_initializer=_trunc_normal(), name=f"{name}_mlp2"
-    )(y)
-    return keras.layers.Add(name=f"{name}_add2")([x, y])
+    y = block["ln1"](x)
+    y = block["attention"](y, y, training=training)
+    x = block["add1"]([x, y])
+    y = block["mlp2"](block["mlp1"](block["ln2"](x)))
+    return block["add2"]([x, y])
+
+
+def transformer(width, depth, num_heads, mlp_ratio=4.0, name="transformer"):
+    """Builds a stack of pre-norm Transformer blocks and a final LayerNormalization.
+
+    The blocks and initialization of `vit`, on a sequence of any length: MAE's
+    decoder and I-JEPA's predictor are such narrow stacks.
+
+    Args:
+        width: token dimension, divisible by `num_heads`.
+        depth: number of blocks.
+        num_heads: attention heads per block.
+        mlp_ratio: hidden size of the block MLP as a multiple of `width`.
+        name: name of the returned model.
+
+    Returns:
+        A functional `keras.Model` from tokens `(B, N, width)` to tokens
+        `(B, N, width)`.
+
+    Example:
+
+    ```python
+    blocks = transformer(width=64, depth=2, num_heads=4)
+    blocks(np.zeros((2, 10, 64))).shape  # (2, 10, 64)
+    ```
+    """
+    inputs = keras.Input((None, width), name="tokens")
+    x = inputs
+    for index in range(depth):
+        block = _new_block_layers(width, num_heads, mlp_ratio, f"block{index + 1}")
+        x = _apply_block(block, x)
+    return keras.Model(inputs, _layer_norm("final_ln")(x), name=name)
 
 
 def _check_arguments(input_shape, patch_size, width, num_heads):
@@ -251,7 +289,8 @@ def vit(
     x = keras.layers.Reshape((-1, width), name="tokens")(x)
     x = ClassToken(name="class_token")(x)
     for index in range(depth):
-        x = _transformer_block(x, num_heads, mlp_ratio, name=f"block{index + 1}")
+        block = _new_block_layers(width, num_heads, mlp_ratio, f"block{index + 1}")
+        x = _apply_block(block, x)
     x = _layer_norm("final_ln")(x)
     outputs = x[:, 0]
     return keras.Model(inputs, outputs, name=name)
@@ -336,6 +375,74 @@ def vit_small(
         name=name,
     )
 
+
+class ViTParts:
+    """The stages of a `vit` backbone, to run it on some of an image's patches.
+
+    MAE (He et al., 2021) and I-JEPA (Assran et al., 2023) run a ViT's
+    encoder on a subset of the patch tokens: patch projection, position
+    embedding, then a gather of the kept tokens, then the class token and the
+    Transformer blocks. `vit_parts(backbone)` returns this view of a backbone
+    built by `vit` (its own layers and weights: nothing is copied), and the
+    backbone itself stays the full-image network, `backbone(images)` equal to
+    `encode(embed_patches(images))[:, 0]`.
+
+    Attributes:
+        patch_size: side of the square patches.
+        width: token dimension.
+        num_prefix_tokens: tokens `encode` puts before the patch tokens (1, the
+            class token).
+    """
+
+    def __init__(self, backbone):
+        def layer(name):
+            try:
+                return backbone.get_layer(name)
+            except ValueError:
+                raise ValueError(
+                    "Masked image modeling needs a `keras_ssl.backbones.vit` backbone "
+                    f"(layer {name!r} not found in {backbone.name!r})."
+                ) from None
+
+        self.patch_embedding = layer("patch_embedding")
+        self.position_embedding = layer("position_embedding")
+        self.class_token = layer("class_token")
+        self.final_norm = layer("final_ln")
+        names = {sub.name for sub in backbone.layers}
+        depth = 0
+        while f"block{depth + 1}_ln1" in names:
+            depth += 1
+        self.blocks = [
+            {key: layer(f"block{index + 1}_{key}") for key in _BLOCK_LAYERS}
+            for index in range(depth)
+        ]
+        self.patch_size = int(self.patch_embedding.strides[0])
+        self.width = int(self.patch_embedding.filters)
+        self.num_prefix_tokens = 1
+
+    def grid_size(self, image_shape):
+        """`(rows, columns)` of the patch grid of images of `(H, W, C)`."""
+        return image_shape[0] // self.patch_size, image_shape[1] // self.patch_size
+
+    def embed_patches(self, images):
+        """Patch tokens with position embedding, `(B, N, width)` in raster
+        order, from normalized images `(B, H, W, C)`."""
+        x = self.position_embedding(self.patch_embedding(images))
+        return ops.reshape(x, (ops.shape(x)[0], -1, self.width))
+
+    def encode(self, tokens, training=None):
+        """Class token, Transformer blocks and final LayerNormalization on
+        tokens `(B, K, width)`; returns `(B, 1 + K, width)`."""
+        x = self.class_token(tokens)
+        for block in self.blocks:
+            x = _apply_block(block, x, training=training)
+        return self.final_norm(x)
+
+
+def vit_parts(backbone):
+    """`ViTParts` of a backbone built by `vit`; raises `ValueError` for other
+    networks."""
+    return ViTParts(backbone)
 
 
 def vit_base(input_shape=(224, 224, 3), patch_size=16, freeze_patch_embedding=False, name="vit_base"):

@@ -10,6 +10,8 @@ from keras_ssl.methods.cpc import CPC
 from keras_ssl.methods.dino import DINO
 from keras_ssl.methods.export import ExportedEncoder
 from keras_ssl.methods.export import load_encoder
+from keras_ssl.methods.ijepa import IJEPA
+from keras_ssl.methods.mae import MAE
 from keras_ssl.methods.moco import MoCo
 from keras_ssl.methods.momentum import MomentumModel
 from keras_ssl.methods.nnclr import NNCLR
