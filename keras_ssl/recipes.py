@@ -447,6 +447,36 @@ _TABLE = {
         )
         for _ in range(2)
     ),
+    # MAE (He et al. 2021, appendix A.1): AdamW betas (0.9, 0.95), wd 0.05,
+    # 1.5e-4 per 256 images, 40 warm-up epochs, cosine; crop and flip only.
+    "mae": tuple(
+        dict(
+            _ADAMW,
+            optimizer_args=dict(beta_2=0.95),
+            model={},
+            augmentation="mae_views",
+            learning_rate=1.5e-4,
+            weight_decay=0.05,
+            warmup_epochs=40,
+            source="MAE paper, appendix A.1",
+        )
+        for _ in range(2)
+    ),
+    # I-JEPA (Assran et al. 2023, appendix A): AdamW, 1e-3 per 2048 images,
+    # 15 warm-up epochs, cosine; weight decay 0.04 (the paper ramps it to 0.4);
+    # EMA 0.996 -> 1.
+    "ijepa": tuple(
+        dict(
+            _ADAMW,
+            model=dict(momentum=0.996),
+            augmentation="ijepa_views",
+            learning_rate=1e-3 * 256 / 2048,
+            weight_decay=0.04,
+            warmup_epochs=15,
+            source="I-JEPA paper, appendix A (weight decay kept at its start)",
+        )
+        for _ in range(2)
+    ),
 }
 # RAFT trains with BYOL's heads, optimizer and augmentation (METHODS.md 17).
 _TABLE["raft"] = tuple(
@@ -464,6 +494,8 @@ METHODS = {
     "clip": ("CLIP", {}),
     "cpc": ("CPC", {}),
     "dino": ("DINO", {}),
+    "ijepa": ("IJEPA", {}),
+    "mae": ("MAE", {}),
     "moco_v1": ("MoCo", {"version": 1}),
     "moco_v2": ("MoCo", {"version": 2}),
     "moco_v3": ("MoCo", {"version": 3}),

@@ -17,18 +17,6 @@ from keras_ssl.methods.masked_modeling import gather_tokens
 from keras_ssl.methods.masked_modeling import preprocess
 from keras_ssl.methods.momentum import MomentumModel
 
-# The paper's optimization (appendix A, and its ViT-H/14 config): AdamW,
-# weight decay 0.04 -> 0.4 (cosine), lr warm-up 1e-4 -> 1e-3 over 15 epochs
-# then cosine to 1e-6, for a batch of 2048; EMA 0.996 -> 1.0; 300 epochs.
-RECIPE = dict(
-    optimizer="adamw",
-    base_learning_rate=1e-3 * 256 / 2048,
-    weight_decay=0.04,
-    final_weight_decay=0.4,
-    warmup_epochs=15,
-    schedule="cosine",
-    momentum=0.996,
-)
 # Predictor (width, depth): the paper's (section 4 and its configs: 384
 # wide, 12 blocks), and at <= 64 px half the ViT-Tiny width and 4 blocks, a
 # choice of ours for CIFAR-sized runs (no published CIFAR recipe); the
@@ -87,7 +75,7 @@ class IJEPA(MomentumModel):
     tokens. The exported encoder, `model.encoder`, is the ViT on whole
     images: its class-token features.
 
-    Recipe (`RECIPE`): AdamW (weight decay 0.04 -> 0.4), lr 1e-3 per 2048
+    Recipe (`keras_ssl.recipes`, "ijepa"): AdamW (weight decay 0.04 -> 0.4), lr 1e-3 per 2048
     images with 15 warm-up epochs, cosine; augmentation
     `augmentation.ijepa_views` (random resized crop, scale 0.3-1, only).
 
@@ -116,6 +104,8 @@ class IJEPA(MomentumModel):
     """
 
     min_batch_size = 1
+
+    recipe_name = "ijepa"
 
     def __init__(
         self,

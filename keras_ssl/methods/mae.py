@@ -15,18 +15,6 @@ from keras_ssl.methods.masked_modeling import TokenPredictor
 from keras_ssl.methods.masked_modeling import gather_tokens
 from keras_ssl.methods.masked_modeling import preprocess
 
-# The paper's optimization (appendix A.1, table 8): AdamW with betas
-# (0.9, 0.95), weight decay 0.05, base lr 1.5e-4 scaled by batch / 256, 40
-# warm-up epochs, then cosine decay; 800 or 1600 epochs of ImageNet.
-RECIPE = dict(
-    optimizer="adamw",
-    base_learning_rate=1.5e-4,
-    beta_1=0.9,
-    beta_2=0.95,
-    weight_decay=0.05,
-    warmup_epochs=40,
-    schedule="cosine",
-)
 # Decoder (width, depth, heads): the paper's default at 224 px (table 1:
 # 8 blocks, 512 wide; 16 heads in the official code), and at
 # <= 64 px a CIFAR-10 recipe, IcarusWizard/MAE's (192 wide, 4 blocks, 3
@@ -53,7 +41,7 @@ class MAE(SSLModel):
     masking): its class-token features. `outputs["features"]` in training
     (for the online probe) are the class token of the masked image.
 
-    Recipe (`RECIPE`; the paper's appendix A.1): AdamW, betas (0.9, 0.95),
+    Recipe (`keras_ssl.recipes`, "mae"; the paper's appendix A.1): AdamW, betas (0.9, 0.95),
     weight decay 0.05, lr 1.5e-4 x batch / 256, 40 warm-up epochs, cosine
     decay; augmentation `augmentation.mae_views` (random resized crop with
     scale 0.2-1 and flip only). Decoder: 512 wide, 8 blocks, 16 heads above
@@ -82,6 +70,8 @@ class MAE(SSLModel):
     """
 
     min_batch_size = 1
+
+    recipe_name = "mae"
 
     def __init__(
         self,
