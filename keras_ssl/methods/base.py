@@ -8,6 +8,7 @@ from keras_ssl import distribute
 from keras_ssl.callbacks.stop_on_nonfinite import StopOnNonFinite
 from keras_ssl.methods import export
 from keras_ssl.methods.input_checks import check_inputs
+from keras_ssl.methods.input_checks import check_pixel_range
 from keras_ssl.methods.multi_crop import check_crop_sizes
 
 # Per-channel statistics of the pixels in [0, 255]. ImageNet: torchvision's
@@ -26,7 +27,7 @@ def all_finite(values):
     checks = [
         ops.all(ops.isfinite(value))
         for value in values
-        if "float" in keras.backend.standardize_dtype(value.dtype)
+        if value is not None and "float" in keras.backend.standardize_dtype(value.dtype)
     ]
     return ops.all(ops.stack(checks))
 
@@ -407,6 +408,7 @@ class SSLModel(keras.Model):
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, **kwargs):
         self.check_inputs(x, y, batch_size, needs_loss=True)
+        check_pixel_range(self, x, batch_size)
         self._check_steps_per_execution()
         callbacks = list(callbacks or [])
         guard = [StopOnNonFinite()] if self.nonfinite_guard else []
@@ -420,11 +422,13 @@ class SSLModel(keras.Model):
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         if not kwargs.get("_use_cached_eval_dataset"):
             self.check_inputs(x, y, batch_size, needs_loss=True)
+            check_pixel_range(self, x, batch_size)
             self._check_steps_per_execution()
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
         self.check_inputs(x, None, batch_size, needs_loss=False)
+        check_pixel_range(self, x, batch_size)
         return super().predict(x, batch_size=batch_size, **kwargs)
 
     def check_inputs(self, x, y, batch_size, needs_loss):

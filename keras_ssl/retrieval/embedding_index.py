@@ -10,6 +10,8 @@ import json
 import numpy as np
 from keras import ops
 
+from keras_ssl.evaluation.checks import check_finite
+
 METRICS = ("cosine", "l2")
 BACKENDS = ("auto", "exact", "faiss")
 
@@ -101,6 +103,7 @@ class EmbeddingIndex:
                 f"`{name}` must have shape (N, dim={self.dim}), got shape "
                 f"{vectors.shape}."
             )
+        check_finite(vectors, f"`{name}`")
         if self.metric == "cosine":
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = vectors / np.maximum(norms, 1e-12)
