@@ -19,8 +19,8 @@ import keras_ssl
 from keras_ssl.callbacks import NonFiniteStepError
 from tests import tiny_methods
 
-# Enough steps for a learning rate of 1e20 to overflow every method (the
-# last of them did at step 3 of the run, from 1).
+# Steps given a learning rate of 1e20 to overflow; the test fails for a
+# method that trains through them.
 MAX_STEPS = 6
 
 
@@ -130,12 +130,14 @@ def test_the_off_switch_lets_a_nan_through():
         backbone, projection_dims=(16, 8), input_shape=(16, 16, 3), nonfinite_guard=False
     )
     assert model.get_config()["nonfinite_guard"] is False
-    model.compile(optimizer=keras.optimizers.SGD(0.01))
+    model.compile(optimizer=keras.optimizers.SGD(0.01), run_eagerly=True)
     x, y = tiny_methods.batch(model, "simclr")
-    history = fit(model, with_nan_pixel(x), y)
-    assert np.isnan(history.history["loss"][0])
+    fit(model, with_nan_pixel(x), y)
+    # The step ran: NaN reached the state (the loss itself can come out
+    # finite, e.g. where a ReLU turns NaN into 0).
     assert int(model.step.numpy()) == 1
-    assert not np.isfinite(np.asarray(model.projector.weights[0])).all()
+    poisoned = [v.path for v in model.variables if not np.isfinite(np.asarray(v)).all()]
+    assert poisoned
 
 
 def test_the_switch_must_be_a_bool():
