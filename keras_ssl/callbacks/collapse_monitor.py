@@ -6,6 +6,7 @@ import warnings
 import keras
 import numpy as np
 
+from keras_ssl.evaluation.checks import check_finite
 
 def embedding_std(embeddings):
     """Mean over channels of the batch std of the l2-normalized embeddings.
@@ -97,6 +98,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         features = self.model.encoder.predict(
             self.images, batch_size=self.batch_size, verbose=0
         )
+        check_finite(features, f"Epoch {epoch}: the encoder's features of `images`")
         std, rank = embedding_std(features), effective_rank(features)
         self.history.append((epoch, std, rank))
         if logs is not None:

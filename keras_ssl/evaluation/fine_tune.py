@@ -10,6 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ssl.evaluation.checks import check_finite
 from keras_ssl.evaluation.knn import _batches
 from keras_ssl.evaluation.linear_probe import check_labels
 from keras_ssl.evaluation.linear_probe import top1_top5
@@ -184,4 +185,7 @@ def fine_tune(
         labels.append(np.reshape(np.asarray(batch_labels), (-1,)))
     labels = np.concatenate(labels)
     check_labels("test", labels, num_classes)
-    return top1_top5(np.concatenate(logits), labels)
+    logits = check_finite(
+        np.concatenate(logits), "The fine-tuned classifier's logits on `test`"
+    )
+    return top1_top5(logits, labels)

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ssl.evaluation.checks import check_finite
 
 def _check_knn_args(k, temperature):
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -97,7 +98,10 @@ def embed(encoder, data, batch_size=256, normalize=True, verbose=0):
     if not features:
         raise ValueError("`data` is empty.")
     labels = np.concatenate(labels).astype(np.int32) if labels else None
-    return np.concatenate(features), labels
+    features = check_finite(
+        np.concatenate(features), "The features `encoder` gives for `data`"
+    )
+    return features, labels
 
 
 def knn_scores(
@@ -132,6 +136,8 @@ def knn_scores(
         float32 NumPy array `(N, num_classes)`.
     """
     _check_knn_args(k, temperature)
+    check_finite(query_features, "`query_features`")
+    check_finite(bank_features, "`bank_features`")
     bank_labels = np.reshape(np.asarray(bank_labels), (-1,)).astype(np.int32)
     if not 0 <= bank_labels.min() <= bank_labels.max() < num_classes:
         raise ValueError(

@@ -2,18 +2,21 @@
 
 import keras
 from keras import ops
+from keras import tree
 
 from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import recipes
+from keras_ssl.callbacks.stop_on_nonfinite import StopOnNonFinite
 from keras_ssl.data.elements import from_tfds_elements
 from keras_ssl.methods import crop_pairs
 from keras_ssl.methods import export
 from keras_ssl.methods.auto_compile import compile_with_recipe
 from keras_ssl.methods.input_checks import check_inputs
+from keras_ssl.methods.input_checks import check_pixel_range
 from keras_ssl.methods.multi_crop import check_crop_sizes
-from keras_ssl.methods.multi_crop import with_any_input_size
 from keras_ssl.methods.multi_crop import encode_by_size
+from keras_ssl.methods.multi_crop import with_any_input_size
 
 # Per-channel statistics of the pixels in [0, 255]. ImageNet: torchvision's
 # values; CIFAR-10: the training set's, as used by lightly and solo-learn.
@@ -21,6 +24,16 @@ NORMALIZATION = {
     "imagenet": ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375)),
     "cifar10": ((125.307, 122.961, 113.866), (62.993, 62.089, 66.705)),
 }
+
+def all_finite(values):
+    """Whether every float value in the list is finite (a scalar bool)."""
+    checks = [
+        ops.all(ops.isfinite(value))
+        for value in values
+        if value is not None and "float" in keras.backend.standardize_dtype(value.dtype)
+    ]
+    return ops.all(ops.stack(checks))
+
 
 class SSLModel(keras.Model):
     """Base class of the self-supervised methods.
@@ -71,6 +84,12 @@ class SSLModel(keras.Model):
             first view's features with the labels in the data (label -1 =
             unlabeled), logged as `probe_accuracy`. It never changes the
             backbone.
+        nonfinite_guard: a training step whose loss, features or gradients
+            are not finite (NaN or Inf) changes no state (weights, optimizer
+            state, target network, queues, banks, centers, counters), and
+            `fit` then stops with a `NonFiniteStepError` naming the step, as
+            a loss-scaling optimizer skips an overflowed step. `False` lets
+            such steps through, as Keras does.
     """
 
     # Smallest batch the method's loss is defined on (negatives need two).
@@ -109,11 +128,17 @@ class SSLModel(keras.Model):
         preprocessing="auto",
         input_shape=None,
         num_classes=None,
+        nonfinite_guard=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if self.accepts_multi_crop and augmenter is not None and crop_pairs.several_sizes(augmenter):
             self.multi_crop = True
+        if not isinstance(nonfinite_guard, bool):
+            raise ValueError(
+                "`nonfinite_guard` must be True or False. "
+                f"Received: nonfinite_guard={nonfinite_guard!r}"
+            )
         self.image_shape = self.image_shape_of(backbone, input_shape)
         self.preprocessing = preprocessing
         self.backbone = backbone
@@ -148,6 +173,16 @@ class SSLModel(keras.Model):
             trainable=False,
             aggregation="only_first_replica",
             name="step",
+        )
+        # The first step the guard refused (-1: none); see `train_step`.
+        self.nonfinite_guard = nonfinite_guard
+        self.nonfinite_step = self.add_weight(
+            shape=(),
+            dtype="int32",
+            initializer=keras.initializers.Constant(-1),
+            trainable=False,
+            aggregation="only_first_replica",
+            name="nonfinite_step",
         )
 
     # ---------------------------------------------------------------- building
@@ -334,6 +369,8 @@ class SSLModel(keras.Model):
         if self.probe is not None and y is not None:
             loss = loss + self._probe_loss(probe_features, y)
         if training:
+            if self.nonfinite_guard:
+                self._record_nonfinite(loss, outputs)
             self.step.assign_add(1)
         return distribute.scale_loss(loss)
 
@@ -360,6 +397,89 @@ class SSLModel(keras.Model):
         self.probe_accuracy.update_state(labels, logits, sample_weight=labeled)
         return loss
 
+    # ---------------------------------------------------- the non-finite guard
+    def _record_nonfinite(self, loss, outputs):
+        # The loss and the online branch's outputs (views, features,
+        # projections) of this step: their finiteness reaches `train_step`
+        # through the `nonfinite_step` variable, which both backends carry
+        # out of `compute_loss`.
+        finite = all_finite([loss] + tree.flatten(outputs))
+        latch = self.nonfinite_step.value
+        self.nonfinite_step.assign(ops.where(finite | (latch >= 0), latch, self.step.value))
+
+    def train_step(self, *args):
+        # Per-backend override (DESIGN.md, "The method contract" and
+        # "Non-finite steps"): to keep a non-finite step from changing any
+        # state, the guard needs the state before and after Keras's whole
+        # step (the writes in `compute_loss`, the gradients, the optimizer
+        # update), which neither `call` nor `compute_loss` sees. A non-finite
+        # gradient shows in what it writes: the updated weights or optimizer
+        # slots. TensorFlow's trainer takes `(data)` and updates variables in
+        # place; JAX's takes and returns the state: `((state, data))`.
+        if not self.nonfinite_guard:
+            return super().train_step(*args)
+        if keras.backend.backend() == "jax":
+            return self._guarded_stateless_train_step(*args)
+        return self._guarded_train_step(*args)
+
+    def _guarded_variables(self):
+        """Every variable a step may write, except the guard's own."""
+        variables = self.trainable_variables + self.non_trainable_variables
+        variables = [v for v in variables if v is not self.nonfinite_step]
+        return variables + list(self.optimizer.variables)
+
+    def _refused(self, latch, values):
+        """Whether the step is refused: `latch` (the guard's variable after
+        `compute_loss`) is set, or a new state value is not finite; on every
+        replica when one refuses."""
+        refused = (latch >= 0) | ops.logical_not(all_finite(values))
+        return distribute.all_mean(ops.cast(refused, "float32")) > 0
+
+    @staticmethod
+    def _latch(before, step, refused):
+        """The guard's variable after the step: the first refused step."""
+        return ops.where(before >= 0, before, ops.where(refused, step, -1))
+
+    def _guarded_train_step(self, data):
+        variables = self._guarded_variables()
+        before = [ops.copy(v) for v in variables]
+        latch = ops.copy(self.nonfinite_step)
+        step = ops.copy(self.step)
+        logs = super().train_step(data)
+        refused = self._refused(self.nonfinite_step.value, [v.value for v in variables])
+
+        def restore():
+            for variable, value in zip(variables, before):
+                variable.assign(value)
+
+        ops.cond(refused, restore, lambda: None)
+        self.nonfinite_step.assign(self._latch(latch, step, refused))
+        return logs
+
+    def _guarded_stateless_train_step(self, state, data):
+        logs, new_state = super().train_step(state, data)
+        trainable, non_trainable, optimizer, metrics = new_state
+        old_trainable, old_non_trainable, old_optimizer, _ = state
+        names = [id(v) for v in self.non_trainable_variables]
+        latch = names.index(id(self.nonfinite_step))
+        step = names.index(id(self.step))
+        refused = self._refused(non_trainable[latch], trainable + non_trainable + optimizer)
+
+        def keep(new, old):
+            return [ops.where(refused, o, n) for n, o in zip(new, old)]
+
+        non_trainable = keep(non_trainable, old_non_trainable)
+        non_trainable[latch] = self._latch(
+            old_non_trainable[latch], old_non_trainable[step], refused
+        )
+        new_state = (
+            keep(trainable, old_trainable),
+            non_trainable,
+            keep(optimizer, old_optimizer),
+            metrics,
+        )
+        return logs, new_state
+
     # ------------------------------------------------------------ entry points
     def default_callbacks(self):
         """Callbacks `fit` adds when the user passed none of their type."""
@@ -381,12 +501,14 @@ class SSLModel(keras.Model):
             val = from_tfds_elements(kwargs["validation_data"], None, keep_labels)[0]
             kwargs["validation_data"] = val
         self.check_inputs(x, y, batch_size, needs_loss=True)
+        check_pixel_range(self, x, batch_size)
         if not self.compiled:
             compile_with_recipe(self, x, batch_size, epochs, kwargs.get("steps_per_epoch"))
         self._check_steps_per_execution()
         self.check_callbacks(callbacks)
         callbacks = list(callbacks or [])
-        for default in self.default_callbacks():
+        guard = [StopOnNonFinite()] if self.nonfinite_guard else []
+        for default in self.default_callbacks() + guard:
             if not any(isinstance(c, type(default)) for c in callbacks):
                 callbacks.append(default)
         return super().fit(
@@ -397,12 +519,14 @@ class SSLModel(keras.Model):
         if not kwargs.get("_use_cached_eval_dataset"):
             x, y = from_tfds_elements(x, y, self.num_classes is not None or self.uses_labels)
             self.check_inputs(x, y, batch_size, needs_loss=True)
+            check_pixel_range(self, x, batch_size)
             self._check_steps_per_execution()
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
         x, _ = from_tfds_elements(x, keep_labels=False)
         self.check_inputs(x, None, batch_size, needs_loss=False)
+        check_pixel_range(self, x, batch_size)
         return super().predict(x, batch_size=batch_size, **kwargs)
 
     def check_inputs(self, x, y, batch_size, needs_loss):
@@ -485,6 +609,7 @@ class SSLModel(keras.Model):
             preprocessing=preprocessing,
             input_shape=self.image_shape,
             num_classes=self.num_classes,
+            nonfinite_guard=self.nonfinite_guard,
         )
         return config
 

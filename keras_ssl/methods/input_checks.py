@@ -4,7 +4,10 @@ Everything is read from array shapes or a dataset's `element_spec` before Keras
 traces anything, so a bad call raises a `ValueError` and writes no state.
 """
 
+import warnings
+
 import numpy as np
+from keras import tree
 
 _IMAGE_DTYPES = ("uint8", "float16", "bfloat16", "float32", "float64")
 
@@ -150,6 +153,50 @@ def check_batch(model, batch, argument):
             f"{batch}. Use a larger `batch_size`."
         )
     model.check_batch_size(batch)
+
+
+def _first_images(x, batch_size):
+    """The float image batches (rank 4) of the first batch of `x`, as NumPy
+    arrays; a dataset is read for one element, and only when its spec holds
+    float images."""
+    if hasattr(x, "element_spec"):
+        specs = [s for s in tree.flatten(x.element_spec) if _is_float_images(s)]
+        if not specs or not hasattr(x, "take"):
+            return []
+        x = next(iter(x.take(1)))
+        batch_size = None
+    leaves = [leaf for leaf in tree.flatten(x) if _is_float_images(leaf)]
+    return [np.asarray(leaf[: batch_size or 32]) for leaf in leaves]
+
+
+def _is_float_images(value):
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    return shape is not None and len(shape) == 4 and "float" in _dtype_name(dtype)
+
+
+def check_pixel_range(model, x, batch_size=None):
+    """Warns, once per model, when the float images of the first batch of `x`
+    lie within [0, 1]: the methods take pixels in [0, 255]."""
+    if getattr(model, "_pixel_range_checked", False) or x is None:
+        return
+    if hasattr(x, "element_spec"):
+        model._pixel_range_checked = True  # read a dataset once per model
+    for images in _first_images(x, batch_size):
+        low, high = float(np.min(images)), float(np.max(images))
+        if 0.0 <= low and high <= 1.0:
+            model._pixel_range_checked = True
+            warnings.warn(
+                f"The float images given to {type(model).__name__} lie within "
+                f"[0, 1] (first batch: min {low:.3g}, max {high:.3g}), but "
+                "keras_ssl's methods take pixels in [0, 255]: the augmentation "
+                "and the encoder's `preprocessing` assume that range, and "
+                "[0, 1] images train to much worse features. Rescale them, "
+                "e.g. `x * 255.0` or `ds.map(lambda x: x * 255.0)`. A backbone "
+                "that wants [0, 1] itself gets it from "
+                "`preprocessing=keras.layers.Rescaling(1 / 255)`.",
+                stacklevel=3,
+            )
+            return
 
 
 def check_inputs(model, x, y=None, batch_size=None, needs_loss=True):

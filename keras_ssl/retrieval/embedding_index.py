@@ -12,6 +12,7 @@ import zipfile
 import numpy as np
 from keras import ops
 
+from keras_ssl.evaluation.checks import check_finite
 from keras_ssl.io_utils import atomic_write
 
 METRICS = ("cosine", "l2")
@@ -109,6 +110,7 @@ class EmbeddingIndex:
                 f"`{name}` must have shape (N, dim={self.dim}), got shape "
                 f"{vectors.shape}."
             )
+        check_finite(vectors, f"`{name}`")
         if self.metric == "cosine":
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = vectors / np.maximum(norms, 1e-12)

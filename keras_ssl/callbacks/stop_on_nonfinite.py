@@ -1,0 +1,88 @@
+"""`StopOnNonFinite`: ends `fit` at the first training step that the
+non-finite guard of `SSLModel` refused."""
+
+import keras
+import numpy as np
+
+
+class NonFiniteStepError(FloatingPointError):
+    """A training step had a non-finite loss, features or gradients.
+
+    Raised by `SSLModel.fit` (through `StopOnNonFinite`). The step changed no
+    state: the model and its optimizer are as they were before it.
+
+    Attributes:
+        step: the refused step, counted by the model's `step` counter (all
+            the model's steps so far, earlier `fit` calls included).
+    """
+
+    def __init__(self, message, step):
+        super().__init__(message)
+        self.step = step
+
+
+def _bad_step(model):
+    """The model's `nonfinite_step` (-1: every step so far was finite).
+
+    On JAX the trainer keeps the state outside the variables during an
+    epoch; the latch is read from that state (`_jax_state`) instead of
+    through `Callback.model`, which would copy every variable back after
+    every batch.
+    """
+    state = getattr(model, "_jax_state", None)
+    if state and not getattr(model, "_jax_state_synced", True):
+        for variable, value in zip(
+            model.non_trainable_variables, state["non_trainable_variables"]
+        ):
+            if variable is model.nonfinite_step:
+                return int(np.asarray(value))
+    return int(keras.ops.convert_to_numpy(model.nonfinite_step))
+
+
+def nonfinite_step_error(model, step):
+    """The `NonFiniteStepError` that names `step` and the likely causes."""
+    causes = [
+        "non-finite pixels in the data (find them with "
+        "`np.isfinite(images).all()` or `tf.debugging.check_numerics`)",
+    ]
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        causes.append(f"a learning rate too high (it was {rate:.3g} at this step)")
+    else:
+        causes.append("a learning rate too high")
+    causes.append(
+        "float16 overflow under mixed precision (use 'mixed_bfloat16', or "
+        "'mixed_float16' with its loss scaling)"
+    )
+    return NonFiniteStepError(
+        f"Training step {step} (the model's `step` counter) had a non-finite "
+        "loss, features or gradients (NaN or Inf). The step changed nothing: "
+        "weights, optimizer state, target network, queues, memory bank, "
+        "centers and counters are as they were before it, and training "
+        "stopped. Likely causes: " + "; ".join(causes) + ". To train through "
+        "such steps anyway, build the model with `nonfinite_guard=False`.",
+        step,
+    )
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Raises `NonFiniteStepError` after the batch in which the model's
+    non-finite guard refused a step.
+
+    `SSLModel.fit` adds it when the model's `nonfinite_guard` is on (the
+    default). The guard itself runs in the training step: a step whose loss,
+    features or gradients are not finite changes no state, and neither does
+    any later step (`steps_per_execution > 1` included) until this callback
+    stops training. When training begins it clears the guard's record of an
+    earlier `fit`, so a model whose run stopped trains again once the cause
+    is fixed.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.model.nonfinite_step.assign(-1)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _bad_step(self._model)
+        if step >= 0:
+            raise nonfinite_step_error(self.model, step)
