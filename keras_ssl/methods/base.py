@@ -416,7 +416,11 @@ class SSLModel(keras.Model):
         # gradient shows in what it writes: the updated weights or optimizer
         # slots. TensorFlow's trainer takes `(data)` and updates variables in
         # place; JAX's takes and returns the state: `((state, data))`.
-        if not self.nonfinite_guard:
+        if keras.backend.backend() == "jax" and self.nonfinite_guard:
+            return self._guarded_stateless_train_step(*args)
+        if not self.nonfinite_guard or distribute.strategy_num_replicas(self) > 1:
+            # Known limit: restoring mirrored variables inside a cond in the
+            # replica context needs a merge_call that tf.distribute refuses.
             return super().train_step(*args)
         if keras.backend.backend() == "jax":
             return self._guarded_stateless_train_step(*args)
