@@ -18,6 +18,9 @@ import keras_ssl
 BACKBONES = {
     "small_cnn": keras_ssl.backbones.small_cnn,
     "resnet18": lambda shape: keras_ssl.backbones.resnet18(shape, stem="cifar"),
+    # The ImageNet stem (7x7/2 convolution, 3x3/2 max-pool), for 224 px views.
+    "resnet18_imagenet": lambda shape: keras_ssl.backbones.resnet18(shape, stem="imagenet"),
+    "resnet50_imagenet": lambda shape: keras_ssl.backbones.resnet50(shape, stem="imagenet"),
     # ViT-Tiny with 4 px patches: an 8 x 8 grid at 32 px (MAE, I-JEPA).
     "vit_tiny": lambda shape: keras_ssl.backbones.vit_tiny(shape, patch_size=4),
 }

@@ -68,31 +68,15 @@ def load_data():
     return train, test, list(classes)
 
 
-def prompt_tokens(tokenizer, class_names):
-    """int32 `(classes, templates, L)`: every template filled with every class."""
-    templates = keras_ssl.data.CAPTION_TEMPLATES
-    prompts = [[t.format(name) for t in templates] for name in class_names]
-    tokens = tokenizer(np.array(prompts).reshape(-1))
-    return np.asarray(tokens, "int32").reshape(len(class_names), len(templates), -1)
-
-
-def pairs_dataset(x, y, table):
+def pairs_dataset(x, y, tokenizer, classes):
     """`{"images", "tokens"}` batches; each image's caption template is drawn
     anew every epoch."""
-    table = tf.constant(table)
-
-    def pair(images, labels):
-        template = tf.random.uniform(tf.shape(labels), 0, table.shape[1], tf.int32)
-        tokens = tf.gather_nd(table, tf.stack([labels, template], axis=1))
-        return {"images": images, "tokens": tokens}
-
-    return (
+    batches = (
         tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
         .shuffle(len(x), seed=FLAGS.seed)
         .batch(FLAGS.batch_size, drop_remainder=True)
-        .map(pair, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
     )
+    return keras_ssl.data.with_captions(batches, tokenizer, classes).prefetch(tf.data.AUTOTUNE)
 
 
 def zero_shot_accuracy(model, tokenizer, classes, x, y):
@@ -131,7 +115,6 @@ def main(argv):
 
     captions = [t.format(c) for c in classes for t in keras_ssl.data.CAPTION_TEMPLATES]
     tokenizer = keras_ssl.data.caption_tokenizer(captions, FLAGS.sequence_length)
-    table = prompt_tokens(tokenizer, classes)
     text_encoder = keras_ssl.backbones.text_transformer(
         tokenizer.vocabulary_size(), FLAGS.sequence_length, width=FLAGS.text_width,
         num_layers=FLAGS.text_layers, num_heads=4,
@@ -151,7 +134,7 @@ def main(argv):
     print(f"Zero-shot accuracy before training: {before:.4f} (chance {1 / len(classes):.2f})")
 
     start = time.perf_counter()
-    model.fit(pairs_dataset(x_train, y_train, table), epochs=FLAGS.epochs, verbose=2)
+    model.fit(pairs_dataset(x_train, y_train, tokenizer, classes), epochs=FLAGS.epochs, verbose=2)
     seconds = time.perf_counter() - start
     print(f"Training: {seconds:.0f} s, {steps * FLAGS.batch_size / seconds:.0f} pairs/s, "
           f"logit scale {float(np.exp(model.logit_scale)):.1f}")

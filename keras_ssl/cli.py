@@ -23,18 +23,88 @@ import numpy as np
 import keras_ssl
 from keras_ssl.io_utils import atomic_write
 
-METHODS = {
-    "simclr": "SimCLR",
-    "moco": "MoCo",
-    "byol": "BYOL",
-    "raft": "RAFT",
-}
-BACKBONES = {
-    "small_cnn": lambda shape: keras_ssl.backbones.small_cnn(shape),
-    "resnet18": lambda shape: keras_ssl.backbones.resnet18(shape, stem="cifar"),
-    "resnet34": lambda shape: keras_ssl.backbones.resnet34(shape, stem="cifar"),
-    "resnet50": lambda shape: keras_ssl.backbones.resnet50(shape, stem="cifar"),
-}
+# Every method of the recipe table (`moco_v3_vit` is MoCo v3, which picks its
+# ViT recipe from the backbone).
+METHODS = tuple(name for name in keras_ssl.recipes.METHODS if name != "moco_v3_vit")
+BACKBONES = ("small_cnn", "resnet18", "resnet34", "resnet50", "vit_tiny", "vit_small", "vit_base")
+OPTIMIZERS = ("recipe", "sgd")
+
+
+def make_backbone(name, image_shape):
+    """The backbone `name` for images of `image_shape`: ResNets with the CIFAR
+    stem at <= 64 px and the ImageNet stem above, ViTs with 4 px patches at
+    <= 64 px and 16 px patches above."""
+    if name not in BACKBONES:
+        raise ValueError(f"`backbone` must be one of {BACKBONES}. Received: {name!r}")
+    small = keras_ssl.recipes.is_small(image_shape[0])
+    build = getattr(keras_ssl.backbones, name)
+    if name.startswith("resnet"):
+        return build(image_shape, stem="cifar" if small else "imagenet")
+    if name.startswith("vit"):
+        return build(image_shape, patch_size=4 if small else 16)
+    return build(image_shape)
+
+
+def method_class(method):
+    """The class of `method`, a name of `METHODS`."""
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}. Received: {method!r}")
+    return getattr(keras_ssl, keras_ssl.recipes.METHODS[method][0])
+
+
+def build_method(method, backbone, image_shape, num_items=None, class_names=None):
+    """`(model, tokenizer)`: `method` (a name of `METHODS`) with its recipe's
+    defaults on the backbone `backbone` (a name of `BACKBONES`). PIRL gets
+    `num_items` memory-bank rows; CLIP a small text transformer over the
+    captions of `class_names` and the `tokenizer` that makes its tokens
+    (None for the other methods)."""
+    cls = method_class(method)
+    arguments = dict(keras_ssl.recipes.METHODS[method][1])
+    if cls.needs_indices:
+        arguments["num_items"] = num_items
+    tokenizer = None
+    if cls.needs_tokens:
+        captions = [t.format(c) for c in class_names for t in keras_ssl.data.CAPTION_TEMPLATES]
+        tokenizer = keras_ssl.data.caption_tokenizer(captions)
+        arguments["text_encoder"] = keras_ssl.backbones.text_transformer(
+            tokenizer.vocabulary_size(), 16, width=64, num_layers=2, num_heads=4
+        )
+    return cls(make_backbone(backbone, image_shape), **arguments), tokenizer
+
+
+def _needs_labels(model):
+    return model.uses_labels or model.needs_tokens
+
+
+def _with_captions(model, batches, tokenizer, class_names):
+    if model.needs_tokens:
+        return keras_ssl.data.with_captions(batches, tokenizer, class_names)
+    return batches
+
+
+def array_batches(model, x, y, batch_size, seed, tokenizer=None, class_names=None):
+    """Shuffled training batches of arrays in the form `model` trains on:
+    images, `(images, labels)` (SupCon), `{"images", "index"}` (PIRL) or
+    `{"images", "tokens"}` (CLIP)."""
+    import tensorflow as tf
+
+    if not (model.needs_indices or _needs_labels(model)):
+        return keras_ssl.data.shuffled_batches(x, batch_size, seed=seed)
+    data = keras_ssl.data.with_index(x) if model.needs_indices else (
+        tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
+    )
+    batches = data.shuffle(len(x), seed=seed).batch(batch_size, drop_remainder=True)
+    return _with_captions(model, batches, tokenizer, class_names).prefetch(tf.data.AUTOTUNE)
+
+
+def compile_sgd(model, lr, weight_decay, batch_size, total_steps):
+    """Momentum SGD with coupled weight decay and per-step cosine decay
+    (lightly's CIFAR-10 setting: peak 0.06 x batch / 128 unless `lr`)."""
+    lr = lr or 0.06 * batch_size / 128
+    schedule = keras.optimizers.schedules.CosineDecay(lr, max(total_steps, 1))
+    model.compile(
+        optimizer=keras_ssl.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay)
+    )
 
 
 def load_data(data_dir=None, dataset=None, image_size=32, max_per_class=None, seed=0):
@@ -95,12 +165,15 @@ def pretrain(
     seed=0,
     output_dir="outputs/pretrain",
     scope=None,
+    optimizer="sgd",
+    class_names=keras_ssl.data.CIFAR10_CLASSES,
 ):
     """Pretrains `method` on the training images, prints the kNN accuracy next
     to the random-init floor, exports the encoder to `output_dir/encoder` and
     writes the PNGs. `scope` (from `keras_ssl.distribute.distribution_scope`)
     is where the model is built and compiled; `batch_size` is the global
-    batch. Returns the trained model."""
+    batch. `optimizer="sgd"`: `compile_sgd` (the demo's setting); `"recipe"`:
+    the method's recipe (`fit` without `compile`). Returns the trained model."""
     keras.utils.set_random_seed(seed)
     os.makedirs(output_dir, exist_ok=True)
     x_train = train[0]
@@ -109,16 +182,15 @@ def pretrain(
         f"of shape {x_train.shape[1:]}"
     )
     steps_per_epoch = len(x_train) // batch_size
-    lr = lr or 0.06 * batch_size / 128
-    schedule = keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch)
     with scope or contextlib.nullcontext():
-        model = getattr(keras_ssl, METHODS[method])(BACKBONES[backbone](x_train.shape[1:]))
-        model.compile(
-            optimizer=keras_ssl.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay)
+        model, tokenizer = build_method(
+            method, backbone, x_train.shape[1:], len(x_train), class_names
         )
+        if optimizer == "sgd":
+            compile_sgd(model, lr, weight_decay, batch_size, epochs * steps_per_epoch)
     floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
     print(f"Random-init kNN accuracy (floor): {floor:.4f}")
-    images = keras_ssl.data.shuffled_batches(x_train, batch_size, seed=seed)
+    images = array_batches(model, x_train, train[1], batch_size, seed, tokenizer, class_names)
     start = time.perf_counter()
     history = model.fit(images, epochs=epochs)
     seconds = time.perf_counter() - start
@@ -135,13 +207,63 @@ def pretrain(
     pngs = list(save_pictures(model, train, test, output_dir))
     try:
         curves = os.path.join(output_dir, "training_curves.png")
-        keras_ssl.plots.save_training_curves(history, curves, title=METHODS[method])
+        keras_ssl.plots.save_training_curves(history, curves, title=method)
         pngs.append(curves)
     except ImportError as error:
         print(f"Skipped the training curves: {error}")
     for png in pngs:
         print(f"Wrote {png}")
     return model
+
+
+def pretrain_folder(
+    image_dir,
+    method="simclr",
+    backbone="small_cnn",
+    image_size=224,
+    epochs=100,
+    batch_size=256,
+    lr=None,
+    weight_decay=5e-4,
+    seed=0,
+    output_dir="outputs/pretrain",
+    scope=None,
+    optimizer="recipe",
+):
+    """Pretrains `method` on the images under `image_dir` (any layout,
+    unlabeled; `<class>/` folders for SupCon and CLIP, whose captions are the
+    class names), streamed by `keras_ssl.data.image_dataset`, and exports the
+    encoder to `output_dir/encoder`. `optimizer="recipe"` (default): the
+    method's recipe, chosen by `fit`; `"sgd"`: `compile_sgd`. Returns the
+    trained model."""
+    keras.utils.set_random_seed(seed)
+    labels = "inferred" if _needs_labels(method_class(method)) else None
+    paths, _, class_names = keras_ssl.data.list_image_files(image_dir, labels=labels)
+    print(f"Data: {len(paths)} image files under {image_dir}, views of {image_size} px")
+    with scope or contextlib.nullcontext():
+        model, tokenizer = build_method(
+            method, backbone, (image_size, image_size, 3), len(paths), class_names
+        )
+        if optimizer == "sgd":
+            compile_sgd(model, lr, weight_decay, batch_size, epochs * (len(paths) // batch_size))
+    batches = keras_ssl.data.image_dataset(
+        image_dir, image_size, batch_size, labels=labels, seed=seed,
+        with_index=model.needs_indices,
+    )
+    batches = _with_captions(model, batches, tokenizer, class_names)
+    start = time.perf_counter()
+    model.fit(batches, epochs=epochs)
+    seconds = time.perf_counter() - start
+    print(f"Pretraining: {seconds:.0f} s")
+    encoder_dir = os.path.join(output_dir, "encoder")
+    model.export_encoder(encoder_dir)
+    print(f"Encoder exported to {encoder_dir} (reload: keras_ssl.load_encoder)")
+    return model
+
+
+def has_splits(data_dir):
+    """Whether `data_dir` holds labelled `train/` and `test/` folders."""
+    return all(os.path.isdir(os.path.join(data_dir, split)) for split in ("train", "test"))
 
 
 def encoder_for(encoder_dir, train, test, epochs, output_dir):
@@ -216,8 +338,8 @@ def evaluate_encoder(encoder_dir, train, test, protocols=("knn", "linear"), epoc
     return results
 
 
-def _add_data_flags(parser):
-    parser.add_argument("--data_dir", help="Image folder with train/<class>/ and test/<class>/.")
+def _add_data_flags(parser, data_dir_help="Image folder with train/<class>/ and test/<class>/."):
+    parser.add_argument("--data_dir", help=data_dir_help)
     parser.add_argument("--dataset", choices=["cifar10"], help="tensorflow-datasets dataset (online).")
     parser.add_argument("--image_size", type=int, default=32, help="Resize folder images to this size.")
     parser.add_argument("--max_per_class", type=int, help="Cap on training images per class.")
@@ -235,10 +357,20 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
 
     pre = commands.add_parser("pretrain", help="Pretrain, report kNN accuracy, export the encoder.")
-    pre.add_argument("--method", choices=list(METHODS), default="simclr")
-    pre.add_argument("--backbone", choices=list(BACKBONES), default="small_cnn")
+    pre.add_argument("--method", choices=METHODS, default="simclr")
+    pre.add_argument(
+        "--backbone", choices=BACKBONES, default="small_cnn",
+        help="ResNets take the CIFAR stem at <= 64 px, the ImageNet stem above; "
+        "MAE and I-JEPA need a ViT.",
+    )
     pre.add_argument("--epochs", type=int, default=10)
     pre.add_argument("--batch_size", type=int, default=128)
+    pre.add_argument(
+        "--optimizer", choices=OPTIMIZERS,
+        help="'recipe': the method's recipe (keras_ssl.recipes); 'sgd': momentum SGD, "
+        "cosine. Default: sgd on train/test data and the bundled sample, recipe on "
+        "an image folder.",
+    )
     pre.add_argument("--lr", type=float, help="Peak SGD learning rate; default 0.06 x batch_size / 128.")
     pre.add_argument("--weight_decay", type=float, default=5e-4)
     pre.add_argument("--output_dir", default="outputs/pretrain")
@@ -246,7 +378,11 @@ def build_parser():
         "--distribute", choices=keras_ssl.distribute.DISTRIBUTIONS, default="none",
         help="Multi-device training (docs/scaling_out.md); --batch_size is the global batch.",
     )
-    _add_data_flags(pre)
+    _add_data_flags(
+        pre, "An image folder: with train/<class>/ and test/<class>/ it pretrains on train "
+        "and reports kNN accuracy on test; otherwise it streams every image under it "
+        "(unlabeled, any layout) and only pretrains and exports."
+    )
 
     emb = commands.add_parser("embed", help="Embed an image folder: embeddings.npy + ids.jsonl.")
     emb.add_argument("--encoder_dir", required=True, help="An exported encoder (SavedModel).")
@@ -268,12 +404,19 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command == "pretrain":
         scope = keras_ssl.distribute.distribution_scope(args.distribute)  # before other TF work
-        train, test = _data(args)
-        pretrain(
-            train, test, method=args.method, backbone=args.backbone, epochs=args.epochs,
+        common = dict(
+            method=args.method, backbone=args.backbone, epochs=args.epochs,
             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
             seed=args.seed, output_dir=args.output_dir, scope=scope,
         )
+        if args.data_dir and not has_splits(args.data_dir):
+            pretrain_folder(
+                args.data_dir, image_size=args.image_size,
+                optimizer=args.optimizer or "recipe", **common,
+            )
+        else:
+            train, test = _data(args)
+            pretrain(train, test, optimizer=args.optimizer or "sgd", **common)
     elif args.command == "embed":
         embeddings, _ = embed_folder(
             args.encoder_dir, args.image_dir, args.output_dir, args.batch_size

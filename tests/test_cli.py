@@ -61,3 +61,38 @@ def test_parser():
     assert (args.method, args.backbone, args.epochs, args.output_dir) == (
         "simclr", "small_cnn", 2, "outputs/pretrain"
     )
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """24 JPEGs of 64 to 80 px in two class folders."""
+    import tensorflow as tf
+
+    root = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for i in range(24):
+        folder = root / ("cats" if i % 2 else "dogs")
+        folder.mkdir(exist_ok=True)
+        size = int(rng.integers(64, 81))
+        image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        tf.io.write_file(str(folder / f"{i}.jpg"), tf.io.encode_jpeg(image))
+    return root
+
+
+@pytest.mark.parametrize("method", cli.METHODS)
+def test_pretrain_on_an_image_folder(method, image_folder, tmp_path, capsys):
+    backbone = "vit_tiny" if method in ("mae", "ijepa") else "small_cnn"
+    cli.main(["pretrain", f"--method={method}", f"--backbone={backbone}",
+              f"--data_dir={image_folder}", "--image_size=64", "--epochs=1",
+              "--batch_size=8", f"--output_dir={tmp_path}"])
+    printed = capsys.readouterr().out
+    assert "24 image files" in printed
+    assert "compiled with its recipe" in printed or "recipe" in printed.lower()
+    exported = tmp_path / "encoder" / ("image" if method == "clip" else "")
+    encoder = keras_ssl.load_encoder(str(exported))
+    assert encoder.input_shape[1:3] in ((64, 64), (None, None))
+
+
+def test_pretrain_folder_checks_the_method(image_folder):
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        cli.pretrain_folder(str(image_folder), method="simclr_v9")

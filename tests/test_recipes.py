@@ -102,7 +102,7 @@ def construct(name, size, **overrides):
     keras.utils.set_random_seed(0)
     class_name, arguments = recipes.METHODS[name]
     backbone = keras_ssl.backbones.small_cnn((None, None, 3))
-    if name == "moco_v3_vit":
+    if name in ("moco_v3_vit", "mae", "ijepa"):
         backbone = keras_ssl.backbones.vit(
             (size, size, 3), patch_size=8, width=16, depth=1, num_heads=2
         )

@@ -75,7 +75,24 @@ def resnet18_cifar():
     return net, 512
 
 
-BACKBONES = {"small_cnn": small_cnn, "resnet18": resnet18_cifar}
+def resnet_imagenet(name):
+    """torchvision's ResNet with its ImageNet stem, without the classifier."""
+
+    def build():
+        net = getattr(torchvision.models, name)()
+        dim = net.fc.in_features
+        net.fc = nn.Identity()
+        return net, dim
+
+    return build
+
+
+BACKBONES = {
+    "small_cnn": small_cnn,
+    "resnet18": resnet18_cifar,
+    "resnet18_imagenet": resnet_imagenet("resnet18"),
+    "resnet50_imagenet": resnet_imagenet("resnet50"),
+}
 
 
 def with_split_batch_norm(module, num_splits=8):
@@ -228,10 +245,13 @@ def first_per_class(dataset, max_images):
     return indices
 
 
-def train_loader(data_dir, batch_size, max_images, workers, seed):
-    transform = SimCLRTransform(
-        input_size=32, cj_strength=0.5, gaussian_blur=0.0, normalize=CIFAR10_NORMALIZE
-    )
+def train_loader(data_dir, batch_size, max_images, workers, seed, image_size=32):
+    if image_size > 32:  # SimCLR's ImageNet recipe, as ours' simclr_views(size)
+        transform = SimCLRTransform(input_size=image_size)
+    else:
+        transform = SimCLRTransform(
+            input_size=32, cj_strength=0.5, gaussian_blur=0.0, normalize=CIFAR10_NORMALIZE
+        )
     dataset = torchvision.datasets.ImageFolder(f"{data_dir}/train", transform=transform)
     subset = torch.utils.data.Subset(dataset, first_per_class(dataset, max_images))
     return torch.utils.data.DataLoader(
@@ -324,7 +344,8 @@ def emit(record):
 
 
 def throughput(args):
-    loader = train_loader(args.data_dir, args.batch_size, args.max_images, args.workers, args.seed)
+    loader = train_loader(args.data_dir, args.batch_size, args.max_images, args.workers, args.seed,
+                          args.image_size)
     model, optimizer = build(args, total_steps=10**6)
     data = batches(loader)
     step = 0
@@ -380,6 +401,7 @@ def main():
     parser.add_argument("--lr", type=float, default=0.12)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers")
+    parser.add_argument("--image_size", type=int, default=32, help="side of the views")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--moco_queue_before_step",

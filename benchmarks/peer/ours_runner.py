@@ -36,7 +36,15 @@ from benchmarks.timing import fit_step_seconds
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("mode", "throughput", ["throughput", "quality"], "What to measure.")
 flags.DEFINE_enum("method", "simclr", ["simclr", "byol", "moco_v2", "swav"], "Method.")
-flags.DEFINE_enum("backbone", "small_cnn", ["small_cnn", "resnet18"], "Backbone.")
+flags.DEFINE_enum(
+    "backbone", "small_cnn",
+    ["small_cnn", "resnet18", "resnet18_imagenet", "resnet50_imagenet"], "Backbone.",
+)
+flags.DEFINE_integer(
+    "image_size", 32, "Side of the views. Above 32 the train images are streamed from "
+    "files by `keras_ssl.data.image_dataset` (decoded at 256 px) and the views use "
+    "SimCLR's ImageNet recipe (strength 1, blur)."
+)
 flags.DEFINE_string("data_dir", "../shared/datasets/cifar10", "CIFAR-10 image folder.")
 flags.DEFINE_integer("batch_size", 256, "Batch size.")
 flags.DEFINE_integer("max_images", 0, "Read at most this many train images (0: all).")
@@ -78,10 +86,20 @@ def library():
 
 
 def throughput():
-    x, _ = load("train", FLAGS.max_images)
-    model = build(x)
+    if FLAGS.image_size > 32:
+        size = FLAGS.image_size
+        model = build_method(
+            FLAGS.method, (size, size, 3), FLAGS.backbone,
+            augmenter=keras_ssl.augmentation.simclr_views(size, seed=FLAGS.seed),
+        )
+        images = keras_ssl.data.image_dataset(
+            f"{FLAGS.data_dir}/train", 256, FLAGS.batch_size, seed=FLAGS.seed
+        )
+    else:
+        x, _ = load("train", FLAGS.max_images)
+        model = build(x)
+        images = keras_ssl.data.shuffled_batches(x, FLAGS.batch_size, FLAGS.seed)
     model.compile(optimizer=OPTIMIZERS["sgd_coupled"](FLAGS.lr))
-    images = keras_ssl.data.shuffled_batches(x, FLAGS.batch_size, FLAGS.seed)
     fit_step_seconds(model, images, 1, FLAGS.warmup)  # tracing
     emit({"ready": True, "library": library()})
     for line in sys.stdin:

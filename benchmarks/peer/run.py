@@ -52,7 +52,7 @@ VENV = os.path.join(HERE, ".venv")
 PEER_PYTHON = os.path.join(VENV, "bin", "python")
 PEER_PACKAGES = ["torch==2.14.1", "torchvision==0.29.1", "lightly"]
 # Backbone -> batch size of the throughput mode (the quality protocol: 256).
-BATCH_SIZES = {"small_cnn": 256, "resnet18": 128}
+BATCH_SIZES = {"small_cnn": 256, "resnet18": 128, "resnet18_imagenet": 32, "resnet50_imagenet": 16}
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("setup", False, "Only create the peer venv, then exit.")
@@ -62,6 +62,10 @@ flags.DEFINE_list(
     "Methods: simclr, byol, moco_v2, and swav (two crops, no queue, 512 prototypes).",
 )
 flags.DEFINE_enum("backbone", "small_cnn", list(BATCH_SIZES), "Backbone.")
+flags.DEFINE_integer(
+    "image_size", 32, "Side of the views; above 32 both sides use SimCLR's ImageNet "
+    "augmentation on files of any size (e.g. benchmarks/make_large_jpegs.py)."
+)
 flags.DEFINE_string("data_dir", os.path.join(REPO, "..", "shared", "datasets", "cifar10"), "CIFAR-10 image folder (train/, test/).")
 flags.DEFINE_integer("batch_size", None, "Batch size; default 256 (small_cnn, quality) or 128 (resnet18).")
 flags.DEFINE_integer("rounds", 5, "Alternating timed rounds per method (throughput).")
@@ -97,7 +101,7 @@ def setup():
 
 def runner_args(method, batch_size):
     """Command-line arguments both runners share."""
-    names = ("data_dir", "max_images", "steps", "warmup", "train_steps", "threads")
+    names = ("data_dir", "max_images", "steps", "warmup", "train_steps", "threads", "image_size")
     args = [f"--{name}={getattr(FLAGS, name)}" for name in names]
     mode = "quality" if FLAGS.quality else "throughput"
     return args + [

@@ -4,12 +4,16 @@ non-finite guard of `SSLModel` refused."""
 import keras
 import numpy as np
 
+from keras_ssl import distribute
+
 
 class NonFiniteStepError(FloatingPointError):
     """A training step had a non-finite loss, features or gradients.
 
-    Raised by `SSLModel.fit` (through `StopOnNonFinite`). The step changed no
-    state: the model and its optimizer are as they were before it.
+    Raised by `SSLModel.fit` (through `StopOnNonFinite`). On one device (and
+    on JAX) the step changed no state: the model and its optimizer are as they
+    were before it; under a multi-replica tf.distribute strategy the guard
+    cannot undo it (a known limit) and the message says so.
 
     Attributes:
         step: the refused step, counted by the model's `step` counter (all
@@ -55,12 +59,21 @@ def nonfinite_step_error(model, step):
         "float16 overflow under mixed precision (use 'mixed_bfloat16', or "
         "'mixed_float16' with its loss scaling)"
     )
+    if distribute.strategy_num_replicas(model) > 1:
+        outcome = (
+            "Under a multi-replica tf.distribute strategy the guard cannot undo "
+            "a step (a known limit), so this step's updates were applied; "
+            "training stopped. Restore the last checkpoint."
+        )
+    else:
+        outcome = (
+            "The step changed nothing: weights, optimizer state, target "
+            "network, queues, memory bank, centers and counters are as they "
+            "were before it, and training stopped."
+        )
     return NonFiniteStepError(
         f"Training step {step} (the model's `step` counter) had a non-finite "
-        "loss, features or gradients (NaN or Inf). The step changed nothing: "
-        "weights, optimizer state, target network, queues, memory bank, "
-        "centers and counters are as they were before it, and training "
-        "stopped. Likely causes: " + "; ".join(causes) + ". To train through "
+        f"loss, features or gradients (NaN or Inf). {outcome} Likely causes: " + "; ".join(causes) + ". To train through "
         "such steps anyway, build the model with `nonfinite_guard=False`.",
         step,
     )

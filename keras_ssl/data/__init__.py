@@ -9,6 +9,8 @@ from keras_ssl.data.batches import shuffled_batches
 from keras_ssl.data.captions import CAPTION_TEMPLATES
 from keras_ssl.data.captions import caption_tokenizer
 from keras_ssl.data.captions import class_captions
+from keras_ssl.data.captions import prompt_tokens
+from keras_ssl.data.captions import with_captions
 from keras_ssl.data.pairs import make_pairs
 from keras_ssl.data.index import with_index
 from keras_ssl.data.image_files import IMAGE_EXTENSIONS

@@ -80,3 +80,39 @@ def caption_tokenizer(captions, sequence_length=16):
     )
     tokenizer.adapt(np.asarray(captions))
     return tokenizer
+
+
+def prompt_tokens(tokenizer, class_names, templates=CAPTION_TEMPLATES):
+    """int32 `(classes, templates, L)`: every template filled with every
+    class name, tokenized."""
+    prompts = [[template.format(name) for template in templates] for name in class_names]
+    tokens = tokenizer(np.asarray(prompts).reshape(-1))
+    return np.asarray(tokens, "int32").reshape(len(class_names), len(templates), -1)
+
+
+def with_captions(data, tokenizer, class_names, templates=CAPTION_TEMPLATES):
+    """Pairs labelled image batches with captions, as CLIP trains on them.
+
+    Each image's caption is one of `templates` filled with its class name,
+    the template drawn anew every time the dataset is iterated.
+
+    Args:
+        data: a batched `tf.data.Dataset` of `(images, labels)`.
+        tokenizer: from `caption_tokenizer`.
+        class_names: class names, indexed by label.
+        templates: format strings with one `{}` for the class name.
+
+    Returns:
+        The dataset of `{"images": images, "tokens": int32 (B, L)}` batches.
+    """
+    import tensorflow as tf
+
+    table = tf.constant(prompt_tokens(tokenizer, class_names, templates))
+
+    def pair(images, labels):
+        labels = tf.cast(labels, tf.int32)
+        template = tf.random.uniform(tf.shape(labels), 0, table.shape[1], tf.int32)
+        tokens = tf.gather_nd(table, tf.stack([labels, template], axis=1))
+        return {"images": images, "tokens": tokens}
+
+    return data.map(pair, num_parallel_calls=tf.data.AUTOTUNE)

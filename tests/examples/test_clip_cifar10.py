@@ -27,4 +27,5 @@ def test_tiny_run_on_the_bundled_sample(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert "Zero-shot accuracy on 1000 test images" in result.stdout
-    assert (tmp_path / "image_encoder" / "saved_model.pb").exists()
+    for tower in ("image", "text"):
+        assert (tmp_path / "towers" / tower / "saved_model.pb").exists()

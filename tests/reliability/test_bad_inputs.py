@@ -479,7 +479,7 @@ CASES = [
          "has no `input_shape` entry"),
     Case("load_encoder_metadata_string_shape",
          export_edit("string", write("keras_ssl_encoder.json", '{"input_shape": "32x32"}')),
-         r"`input_shape` in .* must be \(H, W, C\).*'32x32'"),
+         r"`input_shape` for .* must be \(H, W, C\).*'32x32'"),
     Case("load_encoder_metadata_short_shape",
          export_edit("short", write("keras_ssl_encoder.json", '{"input_shape": [16, 16]}')),
          r"must be \(H, W, C\).*\[16, 16\]"),
