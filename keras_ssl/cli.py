@@ -238,7 +238,7 @@ def pretrain_folder(
     trained model."""
     keras.utils.set_random_seed(seed)
     labels = "inferred" if _needs_labels(method_class(method)) else None
-    paths, _, class_names = keras_ssl.data.list_image_files(image_dir, labels=labels)
+    paths, file_labels, class_names = keras_ssl.data.list_image_files(image_dir, labels=labels)
     print(f"Data: {len(paths)} image files under {image_dir}, views of {image_size} px")
     with scope or contextlib.nullcontext():
         model, tokenizer = build_method(
@@ -246,8 +246,8 @@ def pretrain_folder(
         )
         if optimizer == "sgd":
             compile_sgd(model, lr, weight_decay, batch_size, epochs * (len(paths) // batch_size))
-    batches = keras_ssl.data.image_dataset(
-        image_dir, image_size, batch_size, labels=labels, seed=seed,
+    batches = keras_ssl.data.image_dataset(  # the files listed above, not listed again
+        paths, image_size, batch_size, labels=file_labels, seed=seed,
         with_index=model.needs_indices,
     )
     batches = _with_captions(model, batches, tokenizer, class_names)

@@ -416,14 +416,14 @@ class SSLModel(keras.Model):
         # gradient shows in what it writes: the updated weights or optimizer
         # slots. TensorFlow's trainer takes `(data)` and updates variables in
         # place; JAX's takes and returns the state: `((state, data))`.
-        if keras.backend.backend() == "jax" and self.nonfinite_guard:
-            return self._guarded_stateless_train_step(*args)
-        if not self.nonfinite_guard or distribute.strategy_num_replicas(self) > 1:
-            # Known limit: restoring mirrored variables inside a cond in the
-            # replica context needs a merge_call that tf.distribute refuses.
+        if not self.nonfinite_guard:
             return super().train_step(*args)
         if keras.backend.backend() == "jax":
             return self._guarded_stateless_train_step(*args)
+        if distribute.strategy_num_replicas(self) > 1:
+            # Known limit: restoring mirrored variables inside a cond in the
+            # replica context needs a merge_call that tf.distribute refuses.
+            return super().train_step(*args)
         return self._guarded_train_step(*args)
 
     def _guarded_variables(self):
@@ -506,10 +506,10 @@ class SSLModel(keras.Model):
             kwargs["validation_data"] = val
         self.check_inputs(x, y, batch_size, needs_loss=True)
         check_pixel_range(self, x, batch_size)
+        self._check_steps_per_execution()
+        self.check_callbacks(callbacks)  # before the recipe compiles: no state on error
         if not self.compiled:
             compile_with_recipe(self, x, batch_size, epochs, kwargs.get("steps_per_epoch"))
-        self._check_steps_per_execution()
-        self.check_callbacks(callbacks)
         callbacks = list(callbacks or [])
         guard = [StopOnNonFinite()] if self.nonfinite_guard else []
         for default in self.default_callbacks() + guard:
