@@ -42,8 +42,8 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_integer(
     "image_size", 32, "Side of the views. Above 32 the train images are streamed from "
-    "files by `keras_ssl.data.image_dataset` (decoded at 256 px) and the views use "
-    "SimCLR's ImageNet recipe (strength 1, blur)."
+    "files by `keras_ssl.data.image_dataset`, which makes the views of each image at its "
+    "own size with SimCLR's ImageNet recipe (strength 1, blur), as lightly's transforms do."
 )
 flags.DEFINE_string("data_dir", "../shared/datasets/cifar10", "CIFAR-10 image folder.")
 flags.DEFINE_integer("batch_size", 256, "Batch size.")
@@ -88,12 +88,11 @@ def library():
 def throughput():
     if FLAGS.image_size > 32:
         size = FLAGS.image_size
-        model = build_method(
-            FLAGS.method, (size, size, 3), FLAGS.backbone,
-            augmenter=keras_ssl.augmentation.simclr_views(size, seed=FLAGS.seed),
-        )
+        augmenter = keras_ssl.augmentation.simclr_views(size, seed=FLAGS.seed)
+        model = build_method(FLAGS.method, (size, size, 3), FLAGS.backbone, augmenter=augmenter)
         images = keras_ssl.data.image_dataset(
-            f"{FLAGS.data_dir}/train", 256, FLAGS.batch_size, seed=FLAGS.seed
+            f"{FLAGS.data_dir}/train", None, FLAGS.batch_size, seed=FLAGS.seed,
+            augmenter=augmenter,
         )
     else:
         x, _ = load("train", FLAGS.max_images)

@@ -2,16 +2,17 @@
 to two SimCLR views per image, with the same number of worker processes or
 threads on both sides and no model.
 
-- ours: `keras_ssl.data.image_dataset` (parallel decode, resize to
-  `--load_size`) and `augmentation.simclr_views(224)` applied in `tf.data`
-  (a parallel map over batches), tf.data limited to `--workers` threads;
+- ours: `keras_ssl.data.image_dataset(augmenter=simclr_views(224))`: each
+  file decoded at its own size (or resized to `--load_size` first when it
+  is given) and augmented alone in a parallel `tf.data` map, tf.data
+  limited to `--workers` threads;
 - lightly: torchvision's `ImageFolder` (PIL decode per item) and
   `SimCLRTransform(input_size=224)` in a `DataLoader` with `--workers`
   worker processes, as lightly's own examples train.
 
 Images/s are source images (two views each) over the wall time of `--batches`
 batches after `--warmup` batches, the median over `--rounds` rounds whose
-order alternates. Run from the repository root:
+order alternates; each side runs alone, in a fresh process per round. Run from the repository root:
 
     python -m benchmarks.make_large_jpegs --output_dir /tmp/large_jpegs --count 1000
     python -m benchmarks.peer.view_pipeline --data_dir /tmp/large_jpegs
@@ -34,16 +35,13 @@ def ours_batches(args):
 
     import keras_ssl
 
-    augmenter = keras_ssl.augmentation.simclr_views(args.size, seed=0)
     options = tf.data.Options()
     options.threading.private_threadpool_size = args.workers
-    images = keras_ssl.data.image_dataset(
-        args.data_dir, args.load_size, args.batch_size, seed=0, repeat=True
+    views = keras_ssl.data.image_dataset(
+        args.data_dir, args.load_size or None, args.batch_size, seed=0, repeat=True,
+        augmenter=keras_ssl.augmentation.simclr_views(args.size, seed=0),
     )
-    views = images.map(
-        lambda x: augmenter(x, training=True), num_parallel_calls=args.workers
-    ).prefetch(2).with_options(options)
-    return iter(views)
+    return iter(views.with_options(options))
 
 
 def lightly_batches(args):
@@ -66,56 +64,36 @@ def lightly_batches(args):
     return forever()
 
 
-def serve(args):
-    """Line protocol: prints `{"ready": true}`, then answers each `run` line
-    with `{"images_per_second": ...}` until `quit`."""
+def measure(args):
+    """Times `--batches` batches after `--warmup` and prints
+    `{"images_per_second": ...}`."""
     batches = ours_batches(args) if args.side == "ours" else lightly_batches(args)
     for _ in range(args.warmup):
         next(batches)
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        if line.strip() != "run":
-            break
-        for _ in range(args.warmup):
-            next(batches)
-        start = time.perf_counter()
-        for _ in range(args.batches):
-            next(batches)
-        seconds = time.perf_counter() - start
-        print(json.dumps({"images_per_second": args.batches * args.batch_size / seconds}), flush=True)
-
-
-def _json_line(process):
-    for line in process.stdout:
-        if line.startswith("{"):
-            return json.loads(line)
-    raise RuntimeError("a side exited without answering")
+    start = time.perf_counter()
+    for _ in range(args.batches):
+        next(batches)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"images_per_second": args.batches * args.batch_size / seconds}), flush=True)
 
 
 def compare(args):
-    """Starts both sides, runs them in alternating rounds, prints the ratio."""
+    """Runs each side alone in a fresh process, in alternating rounds (so that
+    neither side's prefetching runs while the other is timed), prints the
+    ratio of the medians."""
     flags = [f"--{name}={getattr(args, name)}" for name in (
         "data_dir", "size", "load_size", "batch_size", "workers", "batches", "warmup")]
     commands = {
         "ours": [sys.executable, "-m", "benchmarks.peer.view_pipeline", "--side=ours", *flags],
         "lightly": [PEER_PYTHON, os.path.join(HERE, "view_pipeline.py"), "--side=lightly", *flags],
     }
-    processes = {}
-    for side, command in commands.items():
-        processes[side] = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        _json_line(processes[side])
-    rates = {side: [] for side in processes}
+    rates = {side: [] for side in commands}
     for round_ in range(args.rounds):
         for side in (("ours", "lightly") if round_ % 2 == 0 else ("lightly", "ours")):
-            processes[side].stdin.write("run\n")
-            processes[side].stdin.flush()
-            rates[side].append(_json_line(processes[side])["images_per_second"])
-    for process in processes.values():
-        process.stdin.write("quit\n")
-        process.stdin.close()
-        process.wait()
+            process = subprocess.run(
+                commands[side], stdout=subprocess.PIPE, text=True, check=True)
+            line = [line for line in process.stdout.splitlines() if line.startswith("{")][-1]
+            rates[side].append(json.loads(line)["images_per_second"])
     ours, theirs = (statistics.median(rates[side]) for side in ("ours", "lightly"))
     print(json.dumps({"ours": rates["ours"], "lightly": rates["lightly"]}))
     print(f"view pipeline, {args.size} px, 2 views, {args.workers} workers: ours {ours:.1f} "
@@ -127,17 +105,19 @@ def main():
     parser.add_argument("--side", choices=["both", "ours", "lightly"], default="both")
     parser.add_argument("--data_dir", required=True, help="<class>/*.jpg (ImageFolder layout).")
     parser.add_argument("--size", type=int, default=224, help="Side of the views.")
-    parser.add_argument("--load_size", type=int, default=256, help="Our decode size.")
+    parser.add_argument(
+        "--load_size", type=int, default=0,
+        help="Our decode size before augmenting; 0: each image's own size, as lightly.")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batches", type=int, default=8, help="Timed batches per round.")
-    parser.add_argument("--warmup", type=int, default=2, help="Untimed batches per round.")
+    parser.add_argument("--batches", type=int, default=20, help="Timed batches per round.")
+    parser.add_argument("--warmup", type=int, default=3, help="Untimed batches first.")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.side == "both":
         compare(args)
     else:
-        serve(args)
+        measure(args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
+import functools
+
 import keras
 from keras import ops
 
-_LUMA = (0.299, 0.587, 0.114)
+from keras_ssl.augmentation.grayscale import luma
+
 _BRIGHTNESS, _CONTRAST, _SATURATION, _HUE = range(4)
 
 
@@ -41,11 +44,14 @@ class ColorJitter(keras.layers.Layer):
         seed: int or None, seed of the layer's random generator.
 
     Call arguments:
-        images: (B, H, W, 3) uint8 or float RGB images in [0, 255].
+        images: (B, H, W, 3) uint8 or float RGB images in [0, 255], or one
+            (H, W, 3) image, drawn as a batch of one, whose stages compute
+            only its own operations (the per-image route of
+            `data.image_dataset(augmenter=)`).
         training: ignored; the jitter is always random.
 
     Returns:
-        float32 (B, H, W, 3) images in [0, 255].
+        float32 images in [0, 255], of the input's shape.
 
     Example:
 
@@ -101,9 +107,7 @@ class ColorJitter(keras.layers.Layer):
             factor = ops.where(operation == index, value, factor)
         target = 0.0
         if _CONTRAST in factors or _SATURATION in factors:
-            gray = ops.sum(
-                images * ops.convert_to_tensor(_LUMA), axis=-1, keepdims=True
-            )
+            gray = luma(images)
             if _SATURATION in factors:
                 target = ops.where(operation == _SATURATION, gray, target)
             if _CONTRAST in factors:
@@ -113,26 +117,9 @@ class ColorJitter(keras.layers.Layer):
 
     def call(self, images, training=True):
         images = ops.cast(images, "float32")
-        batch_size = ops.shape(images)[0]
-        factors = {
-            index: self._uniform(
-                batch_size, max(0.0, 1.0 - amount), 1.0 + amount
-            )
-            for index, amount in (
-                (_BRIGHTNESS, self.brightness),
-                (_CONTRAST, self.contrast),
-                (_SATURATION, self.saturation),
-            )
-            if amount > 0
-        }
-        if self.hue > 0:
-            shift = self._uniform(batch_size, -self.hue, self.hue)
-        # A random order per image: stage j applies to each image the
-        # operation at position j of its permutation.
-        order = ops.argsort(
-            keras.random.uniform((batch_size, 4), seed=self.seed_generator),
-            axis=1,
-        )
+        if len(images.shape) == 3:
+            return self._jitter_image(images)
+        factors, shift, order = self._draws(ops.shape(images)[0])
         if self.hue == 0:
             return self._blend_stages(images, order, factors, range(4))
         # The hue rotation (an HSV round trip, the costly operation) runs
@@ -142,6 +129,49 @@ class ColorJitter(keras.layers.Layer):
         images = self._blend_stages(images, order, factors, range(3), hue_stage, before=True)
         images = _adjust_hue(images, shift)
         return self._blend_stages(images, order, factors, range(1, 4), hue_stage, before=False)
+
+    def _draws(self, batch_size):
+        """Per image: the factors of the enabled blends (by operation), the
+        hue shift (None without hue) and a random order of the four
+        operations (stage j applies the operation at position j)."""
+        factors = {
+            index: self._uniform(batch_size, max(0.0, 1.0 - amount), 1.0 + amount)
+            for index, amount in (
+                (_BRIGHTNESS, self.brightness),
+                (_CONTRAST, self.contrast),
+                (_SATURATION, self.saturation),
+            )
+            if amount > 0
+        }
+        shift = self._uniform(batch_size, -self.hue, self.hue) if self.hue > 0 else None
+        order = ops.argsort(
+            keras.random.uniform((batch_size, 4), seed=self.seed_generator), axis=1
+        )
+        return factors, shift, order
+
+    def _jitter_image(self, image):
+        """One (H, W, 3) image, drawn as a batch of one: its four
+        operations run in its order, each stage computing only its own."""
+        factors, shift, order = self._draws(1)
+        operations = [lambda x: x] * 4
+        for index, factor in factors.items():
+            operations[index] = functools.partial(self._blend_image, index=index, factor=factor[0])
+        if self.hue > 0:
+            operations[_HUE] = lambda x: _adjust_hue(x, shift[0])
+        for stage in range(4):
+            image = ops.switch(order[0, stage], operations, image)
+        return image
+
+    @staticmethod
+    def _blend_image(image, index, factor):
+        """torchvision's blend of one image with black (brightness), its mean
+        gray level (contrast) or its grayscale version (saturation)."""
+        target = 0.0
+        if index == _CONTRAST:
+            target = ops.mean(luma(image))
+        elif index == _SATURATION:
+            target = luma(image)
+        return ops.clip(factor * image + (1.0 - factor) * target, 0.0, 255.0)
 
     def _blend_stages(self, images, order, factors, stages, hue_stage=None, before=True):
         """Stages of `_blend`; with `hue_stage`, only each image's stages

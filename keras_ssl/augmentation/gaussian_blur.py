@@ -36,6 +36,32 @@ def _blur_matrix(kernels, size):
     return ops.einsum("bt,ith->bih", kernels, one_hot)
 
 
+def _gaussian_kernels(sigma, kernel_size):
+    """(B, kernel_size) normalized Gaussian taps, one row per sigma."""
+    offsets = ops.arange(kernel_size, dtype="float32") - kernel_size // 2
+    kernels = ops.exp(-0.5 * ops.square(offsets[None, :] / sigma[:, None]))
+    return kernels / ops.sum(kernels, axis=1, keepdims=True)
+
+
+def gaussian_blur_image(image, sigma, kernel_size):
+    """Blurs one (H, W, C) image with a Gaussian of std `sigma` (a (1,)
+    tensor): two depthwise convolutions over its reflect-padded borders, the
+    same result as `gaussian_blur` on a batch of one at a fraction of the
+    cost for large images. H and W must exceed `kernel_size // 2`."""
+    taps = _gaussian_kernels(sigma, kernel_size)[0]
+    channels = image.shape[-1]
+    radius = kernel_size // 2
+    x = ops.pad(
+        ops.cast(image, "float32")[None],
+        ((0, 0), (radius, radius), (radius, radius), (0, 0)),
+        mode="reflect",
+    )
+    column = ops.tile(ops.reshape(taps, (kernel_size, 1, 1, 1)), (1, 1, channels, 1))
+    x = ops.depthwise_conv(x, column, padding="valid")
+    x = ops.depthwise_conv(x, ops.reshape(column, (1, kernel_size, channels, 1)), padding="valid")
+    return x[0]
+
+
 def gaussian_blur(images, sigma, kernel_size):
     """Blurs each image with its own Gaussian, separably, reflect padding.
 
@@ -48,9 +74,7 @@ def gaussian_blur(images, sigma, kernel_size):
         float32 tensor (B, H, W, C).
     """
     images = ops.cast(images, "float32")
-    offsets = ops.arange(kernel_size, dtype="float32") - kernel_size // 2
-    kernels = ops.exp(-0.5 * ops.square(offsets[None, :] / sigma[:, None]))
-    kernels = kernels / ops.sum(kernels, axis=1, keepdims=True)
+    kernels = _gaussian_kernels(sigma, kernel_size)
     shape = ops.shape(images)
     rows = _blur_matrix(kernels, shape[1])
     cols = _blur_matrix(kernels, shape[2])
@@ -65,10 +89,10 @@ class GaussianBlur(keras.layers.Layer):
     SimCLR / BYOL / MoCo v2 blur (torchvision's `GaussianBlur` semantics):
     sigma `U(sigma)` drawn per image, a separable kernel of side
     `kernel_size` (`blur_kernel_size(image_size)`: 23 at 224 px) and
-    reflect padding. Each image's two 1-D convolutions are banded matrices,
-    applied to the whole batch with two einsums (measured on CPU within noise
-    of a depthwise convolution with the batch folded into channels, and
-    simpler: dynamic batch and image sizes need no reshaping).
+    reflect padding. On a batch, each image's two 1-D convolutions are
+    banded matrices applied with two einsums (dynamic batch and image sizes
+    need no reshaping); a single image takes two depthwise convolutions,
+    whose cost grows with the side rather than its square.
 
     Args:
         kernel_size: odd int >= 3, kernel side in pixels.
@@ -77,11 +101,14 @@ class GaussianBlur(keras.layers.Layer):
         seed: int or None, seed of the layer's random generator.
 
     Call arguments:
-        images: (B, H, W, C) uint8 or float images in [0, 255].
+        images: (B, H, W, C) uint8 or float images in [0, 255], or one
+            (H, W, C) image, drawn as a batch of one and blurred by two
+            depthwise convolutions (the per-image route of
+            `data.image_dataset(augmenter=)`).
         training: ignored; sigma is always random.
 
     Returns:
-        float32 (B, H, W, C) images in [0, 255].
+        float32 images in [0, 255], of the input's shape.
 
     Example:
 
@@ -115,12 +142,20 @@ class GaussianBlur(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=True):
+        single = len(images.shape) == 3
         sigma = keras.random.uniform(
-            (ops.shape(images)[0],),
+            (1,) if single else (ops.shape(images)[0],),
             self.sigma[0],
             self.sigma[1],
             seed=self.seed_generator,
         )
+        if single:
+            shape = ops.shape(images)
+            return ops.cond(
+                ops.minimum(shape[0], shape[1]) > self.kernel_size // 2,
+                lambda: gaussian_blur_image(images, sigma, self.kernel_size),
+                lambda: gaussian_blur(images[None], sigma, self.kernel_size)[0],
+            )
         return gaussian_blur(images, sigma, self.kernel_size)
 
     def compute_output_shape(self, input_shape):

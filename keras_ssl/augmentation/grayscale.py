@@ -4,6 +4,12 @@ from keras import ops
 _LUMA = (0.299, 0.587, 0.114)
 
 
+def luma(images):
+    """The grayscale level `0.299 R + 0.587 G + 0.114 B` of RGB images,
+    keeping a channel axis of size 1."""
+    return ops.sum(images * ops.convert_to_tensor(_LUMA), axis=-1, keepdims=True)
+
+
 @keras.saving.register_keras_serializable(package="keras_ssl")
 class RandomGrayscale(keras.layers.Layer):
     """Converts each image to grayscale with probability `rate`.
@@ -20,11 +26,13 @@ class RandomGrayscale(keras.layers.Layer):
         seed: int or None, seed of the layer's random generator.
 
     Call arguments:
-        images: (B, H, W, 3) uint8 or float RGB images in [0, 255].
+        images: (B, H, W, 3) uint8 or float RGB images in [0, 255], or one
+            (H, W, 3) image, drawn as a batch of one and converted only when
+            drawn (the per-image route of `data.image_dataset(augmenter=)`).
         training: ignored; the draw is always random.
 
     Returns:
-        float32 (B, H, W, 3) images in [0, 255].
+        float32 images in [0, 255], of the input's shape.
 
     Example:
 
@@ -47,13 +55,18 @@ class RandomGrayscale(keras.layers.Layer):
 
     def call(self, images, training=True):
         images = ops.cast(images, "float32")
+        if len(images.shape) == 3:
+            # One image: drawn as a batch of one; converted only when drawn.
+            draw = keras.random.uniform((1, 1, 1, 1), seed=self.seed_generator)
+            return ops.cond(
+                draw[0, 0, 0, 0] < self.rate,
+                lambda: ops.broadcast_to(luma(images), ops.shape(images)),
+                lambda: images,
+            )
         draws = keras.random.uniform(
             (ops.shape(images)[0], 1, 1, 1), seed=self.seed_generator
         )
-        gray = ops.sum(
-            images * ops.convert_to_tensor(_LUMA), axis=-1, keepdims=True
-        )
-        return ops.where(draws < self.rate, gray, images)
+        return ops.where(draws < self.rate, luma(images), images)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -19,11 +19,14 @@ class RandomApply(keras.layers.Layer):
         seed: int or None, seed of the layer's random generator.
 
     Call arguments:
-        images: (B, H, W, C) uint8 or float images in [0, 255].
+        images: (B, H, W, C) uint8 or float images in [0, 255], or one
+            (H, W, C) image, drawn as a batch of one; `layer` then runs (and
+            advances its own random generator) only when it applies (the
+            per-image route of `data.image_dataset(augmenter=)`).
         training: ignored; the draw is always random.
 
     Returns:
-        float32 (B, H, W, C) images in [0, 255].
+        float32 images in [0, 255], of the layer's output shape.
 
     Example:
 
@@ -52,6 +55,15 @@ class RandomApply(keras.layers.Layer):
 
     def call(self, images, training=True):
         images = ops.cast(images, "float32")
+        if len(images.shape) == 3:
+            # One image: drawn as a batch of one; the layer runs only when
+            # it applies.
+            draw = keras.random.uniform((1, 1, 1, 1), seed=self.seed_generator)
+            return ops.cond(
+                draw[0, 0, 0, 0] < self.rate,
+                lambda: ops.cast(self.layer(images, training=True), "float32"),
+                lambda: images,
+            )
         draws = keras.random.uniform(
             (ops.shape(images)[0], 1, 1, 1), seed=self.seed_generator
         )

@@ -79,11 +79,14 @@ class RandomResizedCrop(keras.layers.Layer):
 
     Call arguments:
         images: (B, H, W, C) uint8 or float images in [0, 255]; H and W may
-            be dynamic.
+            be dynamic. Or one (H, W, C) image of any size, drawn as a batch
+            of one, whose box is sliced and resized (the per-image route of
+            `data.image_dataset(augmenter=)`).
         training: ignored; the crop is always random.
 
     Returns:
-        float32 (B, height, width, C) images in [0, 255].
+        float32 (B, height, width, C) images in [0, 255] (no batch axis for
+        one image).
 
     Example:
 
@@ -200,11 +203,23 @@ class RandomResizedCrop(keras.layers.Layer):
 
     def call(self, images, training=True):
         shape = ops.shape(images)
+        if len(images.shape) == 3:
+            # One image, drawn as a batch of one: its box is sliced and
+            # resized (the same sampling points as `resized_crop`), a cost
+            # that grows with the output rather than with the input's area.
+            box = ops.cast(self.sample_boxes(1, shape[0], shape[1])[0], "int32")
+            crop = ops.slice(images, (box[0], box[1], 0), (box[2], box[3], shape[2]))
+            return ops.image.resize(
+                ops.cast(crop, "float32"),
+                (self.height, self.width),
+                interpolation="bilinear",
+                antialias=False,
+            )
         boxes = self.sample_boxes(shape[0], shape[1], shape[2])
         return resized_crop(images, boxes, self.height, self.width)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.height, self.width, input_shape[3])
+        return (*input_shape[:-3], self.height, self.width, input_shape[-1])
 
     def get_config(self):
         config = super().get_config()

@@ -44,6 +44,7 @@ def image_dataset(
     repeat=False,
     drop_remainder=True,
     shuffle_buffer=10_000,
+    augmenter=None,
 ):
     """A `tf.data.Dataset` of uint8 image batches streamed from files.
 
@@ -68,7 +69,9 @@ def image_dataset(
             sub-folder per class), a glob pattern (`"photos/**/*.jpg"`) or a
             list of paths. Extensions jpg, jpeg, png, bmp, gif, webp, in any
             case.
-        image_size: an int (square) or `(height, width)` of the batches.
+        image_size: an int (square) or `(height, width)` of the batches;
+            with an `augmenter`, the size the images are resized to before
+            it, or None to keep each image's own size.
         batch_size: images per batch (the global batch under a strategy).
         labels: `None` (images only), `"inferred"` (class = the first folder
             under `source`; batches are `(images, labels)`) or a list of int
@@ -106,10 +109,21 @@ def image_dataset(
             (unreadable ones dropped, the length then unknown): use it with
             `shuffle=False` to embed or evaluate a folder.
         shuffle_buffer: images in the shuffle buffer used with `cache`.
+        augmenter: None (the model augments the batches in its training
+            step), or a view augmenter such as
+            `keras_ssl.augmentation.simclr_views(224)` run here on each image
+            in parallel (TensorFlow backend): each image is augmented alone,
+            its crops taken from the image at its own size and random
+            operations computed only when drawn, as torchvision transforms
+            do. The batches then hold the views, `((v1, ..., vn),)` or
+            `((v1, ..., vn), labels)`, which every method's `fit` takes as
+            they are. The route for large images on CPUs (throughput in
+            `benchmarks/RESULTS.md`).
 
     Returns:
         A batched `tf.data.Dataset` of uint8 `(batch, height, width, 3)`
-        images, `(images, labels)`, or `{"images", "index"}` (+ labels).
+        images, `(images, labels)`, or `{"images", "index"}` (+ labels);
+        float32 views with an `augmenter`.
 
     Example:
 
@@ -118,9 +132,16 @@ def image_dataset(
     model = keras_ssl.SimCLR(keras_ssl.backbones.resnet50(stem="imagenet"))
     model.compile(optimizer="adamw")
     model.fit(ds, epochs=100)
+
+    # The views made on the CPU, per image, from the images at their own size:
+    ds = keras_ssl.data.image_dataset(
+        "photos/", None, 256, augmenter=keras_ssl.augmentation.simclr_views(224)
+    )
     ```
     """
-    size, crop = streaming.check_options(image_size, batch_size, crop, cache, shard, repeat)
+    size, crop = streaming.check_options(
+        image_size, batch_size, crop, cache, shard, repeat, augmenter, with_index
+    )
     paths, file_labels, _ = list_image_files(source, labels, class_names)
     shard = streaming.worker_shard(shard)
     report = streaming.UnreadableReport(
@@ -130,4 +151,5 @@ def image_dataset(
     return streaming.finish(
         ds, report, file_labels is not None, batch_size, shuffle, seed, with_index,
         cache, shard, repeat, drop_remainder, shuffle_buffer, fill=drop_remainder,
+        augmenter=augmenter,
     )

@@ -8,15 +8,32 @@ import warnings
 import tensorflow as tf
 
 from keras_ssl.data import decoding
+from keras_ssl.data import views
 
 # Items named in the report of unreadable files.
 REPORTED_NAMES = 5
 
 
-def check_options(image_size, batch_size, crop, cache, shard, repeat):
+def check_options(image_size, batch_size, crop, cache, shard, repeat,
+                  augmenter=None, with_index=False):
     """Validates the options both streaming readers take; returns
-    `(size, crop)` with `size` as `(height, width)`."""
+    `(size, crop)` with `size` as `(height, width)`, or None for the
+    images' own sizes (with an augmenter only)."""
+    if augmenter is not None:
+        views.check_augmenter(augmenter, "augmenter=")
+        if with_index:
+            raise ValueError(
+                "`with_index=True` feeds PIRL, whose jigsaw augmentation runs in its "
+                "training step: leave `augmenter=None` with `with_index`."
+            )
+        if image_size is None and crop != "resize":
+            raise ValueError(
+                f"`crop={crop!r}` needs an `image_size`; with `image_size=None` each "
+                "image keeps its own size and the augmenter's crops make the views."
+            )
     size = (image_size, image_size) if isinstance(image_size, int) else image_size
+    if size is None and augmenter is not None:
+        return None, decoding.check_crop(crop)
     if not (
         isinstance(size, (tuple, list))
         and len(size) == 2
@@ -24,8 +41,8 @@ def check_options(image_size, batch_size, crop, cache, shard, repeat):
     ):
         raise ValueError(
             "`image_size` must be a positive int or a (height, width) pair of "
-            f"ints: every batch is (batch_size, height, width, 3). Received: "
-            f"image_size={image_size!r}"
+            "ints: every batch is (batch_size, height, width, 3); None only with "
+            f"an `augmenter`. Received: image_size={image_size!r}"
         )
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"`batch_size` must be an int >= 1. Received: batch_size={batch_size!r}")
@@ -155,8 +172,11 @@ def random_seeds(ds, seed):
 
 
 def model_elements(element, labelled, with_index):
-    """Internal `{"image", "index"[, "label"]}` -> what `fit` takes: images,
-    `(images, labels)`, or PIRL's `{"images", "index"}` (+ labels)."""
+    """Internal `{"image", "index"[, "label"]}` (or `"views"`) -> what `fit`
+    takes: images, `(images, labels)`, PIRL's `{"images", "index"}` (+
+    labels), or the views `((v1, ..., vn),)` / `((v1, ..., vn), labels)`."""
+    if "views" in element:
+        return (element["views"], element["label"]) if labelled else (element["views"],)
     x = element["image"]
     if with_index:
         x = {"images": x, "index": tf.cast(element["index"], tf.int32)}
@@ -164,9 +184,10 @@ def model_elements(element, labelled, with_index):
 
 
 def finish(ds, report, labelled, batch_size, shuffle, seed, with_index,
-           cache, shard, repeat, drop_remainder, shuffle_buffer, fill=True):
-    """Decoded elements -> reported, cached, shuffled, batched and
-    prefetched model batches.
+           cache, shard, repeat, drop_remainder, shuffle_buffer, fill=True,
+           augmenter=None):
+    """Decoded elements -> reported, cached, shuffled, (augmented,)
+    batched and prefetched model batches.
 
     With `fill`, a pass yields exactly one element per item: the places of
     unreadable items are taken by the next pass's first images, so that the
@@ -181,6 +202,14 @@ def finish(ds, report, labelled, batch_size, shuffle, seed, with_index,
         ds = ds.cache("" if cache == "memory" else cache)
     if cache is not None and shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if augmenter is not None:
+
+        def make_views(element):
+            element = dict(element)
+            element["views"] = views.augment(augmenter, element.pop("image"))
+            return element
+
+        ds = ds.map(make_views, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
     ds = ds.map(lambda e: model_elements(e, labelled, with_index))
     if repeat:
         ds = ds.repeat(None if repeat is True else repeat)

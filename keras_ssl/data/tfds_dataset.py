@@ -38,6 +38,7 @@ def tfds_dataset(
     repeat=False,
     drop_remainder=True,
     shuffle_buffer=10_000,
+    augmenter=None,
     image_key="image",
     label_key="label",
     download=True,
@@ -64,7 +65,8 @@ def tfds_dataset(
         shuffle: shuffle the split's files (`shuffle_files`) and the records
             in a buffer of `shuffle_buffer`.
         seed: seed of the shuffles and of random crops.
-        crop, cache, shard, repeat, drop_remainder: as in `image_dataset`.
+        crop, cache, shard, repeat, drop_remainder, augmenter: as in
+            `image_dataset` (`image_size=None` with an augmenter).
         with_index: `{"images", "index"}` elements for `keras_ssl.PIRL`
             (the record's position in the split; its files are then read in
             order, shuffled by the record buffer only).
@@ -85,7 +87,9 @@ def tfds_dataset(
     """
     import tensorflow_datasets as tfds
 
-    size, crop = streaming.check_options(image_size, batch_size, crop, cache, shard, repeat)
+    size, crop = streaming.check_options(
+        image_size, batch_size, crop, cache, shard, repeat, augmenter, with_index
+    )
     if labels not in (None, "inferred"):
         raise ValueError(f"`labels` must be None or 'inferred'. Received: labels={labels!r}")
     builder = _builder(name, data_dir, download)
@@ -132,4 +136,5 @@ def tfds_dataset(
     return streaming.finish(
         ds, report, labels is not None, batch_size, shuffle, seed, with_index,
         cache, shard, repeat, drop_remainder, shuffle_buffer, fill=drop_remainder,
+        augmenter=augmenter,
     )

@@ -4,6 +4,33 @@ import keras
 import tensorflow as tf
 
 
+def check_augmenter(augmenter, caller):
+    """Raises a ValueError unless `augmenter` can run inside `tf.data`: a
+    callable, and for Keras layers the TensorFlow backend."""
+    if not callable(augmenter):
+        raise ValueError(
+            "`augmenter` must be a callable that returns a tuple of views, e.g. "
+            f"`keras_ssl.augmentation.simclr_views(224)`. Received: augmenter={augmenter!r}"
+        )
+    if isinstance(augmenter, keras.layers.Layer) and keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"`{caller}` runs the augmenter's Keras layers inside `tf.data`, which "
+            "needs the TensorFlow backend; this is "
+            f"KERAS_BACKEND={keras.backend.backend()}. Pass raw images to `fit` "
+            "instead: every method augments inside its training step, on any backend."
+        )
+
+
+def augment(augmenter, images):
+    """`augmenter(images, training=True)` as a tuple of views."""
+    views = augmenter(images, training=True)
+    if not isinstance(views, (tuple, list)):
+        raise ValueError(
+            f"`augmenter` must return a tuple of views, got {type(views).__name__}."
+        )
+    return tuple(views)
+
+
 def with_views(ds, augmenter, num_parallel_calls=tf.data.AUTOTUNE):
     """Map a batched dataset of images to tuples of augmented views.
 
@@ -54,22 +81,10 @@ def with_views(ds, augmenter, num_parallel_calls=tf.data.AUTOTUNE):
             "before `with_views`."
         )
 
-    if isinstance(augmenter, keras.layers.Layer) and keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            "`with_views` runs the augmenter's Keras layers inside `tf.data`, which "
-            "needs the TensorFlow backend; this is "
-            f"KERAS_BACKEND={keras.backend.backend()}. Pass raw images to `fit` "
-            "instead: every method augments inside its training step, on any backend."
-        )
+    check_augmenter(augmenter, "with_views")
 
     def make_views(images):
-        views = augmenter(images, training=True)
-        if not isinstance(views, (tuple, list)):
-            raise ValueError(
-                "`augmenter` must return a tuple of views, got "
-                f"{type(views).__name__}."
-            )
-        return tuple(views)
+        return augment(augmenter, images)
 
     if labelled:
         ds = ds.map(

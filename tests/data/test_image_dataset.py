@@ -253,3 +253,37 @@ def test_inferred_labels_need_class_folders(tmp_path):
         image_dataset(str(tmp_path), SIZE, 2, labels="inferred")
     ds = image_dataset(str(tmp_path), SIZE, 2, drop_remainder=False)  # unlabelled: all
     assert sum(len(b) for b in ds) == 2
+
+
+def test_views_made_per_image_feed_fit(folder):
+    root, good = folder
+    augmenter = augmentation.simclr_views(SIZE, seed=0)
+    (views,) = next(iter(image_dataset(str(root), None, BATCH, seed=0, augmenter=augmenter)))
+    resized, labels = next(iter(image_dataset(
+        str(root), 24, BATCH, labels="inferred", seed=0, augmenter=augmenter)))
+    for batch in (views, resized):
+        assert [(v.dtype, tuple(v.shape)) for v in batch] == [(tf.float32, (BATCH, SIZE, SIZE, 3))] * 2
+    assert labels.shape == (BATCH,) and set(labels.numpy()) <= {0, 1}
+    model = keras_ssl.SimCLR(
+        tiny_methods.backbone(), projection_dims=(16, 8), input_shape=(SIZE, SIZE, 3)
+    )
+    ds = image_dataset(str(root), None, BATCH, seed=1, repeat=True, augmenter=augmenter)
+    assert np.isfinite(_fit(model, ds, 2)["loss"][0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(image_size=None), "None only with an `augmenter`"),
+        (dict(augmenter=augmentation.simclr_views(SIZE), with_index=True), "with_index"),
+        (dict(augmenter=augmentation.simclr_views(SIZE), image_size=None, crop="center"),
+         "needs an `image_size`"),
+        (dict(augmenter="simclr"), "augmenter="),
+    ],
+)
+def test_augmenter_errors(folder, kwargs, match):
+    root, _ = folder
+    args = dict(source=str(root), image_size=SIZE, batch_size=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        image_dataset(**args)
