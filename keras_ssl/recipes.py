@@ -9,14 +9,14 @@ larger ones (the papers' ImageNet recipes). The constructors read their
 defaults from here, and `fit` on an uncompiled method compiles it with
 `optimizer(recipe, ...)`.
 
-Sources: METHODS.md (sections 3-21, which cite the papers and their code),
+Sources: docs/methods.md (per method, with the papers and their code),
 the papers' repositories for ImageNet; for small images the CIFAR reference
 each method's defaults follow: solo-learn's CIFAR configs (`scripts/pretrain/
 cifar/*.yaml`: LARS with eta 0.02 and `clip_lr`, biases and norms excluded,
 10 warm-up epochs, cosine), lightly's CIFAR-10 benchmark (SGD 0.06 per 128
 images, i.e. 0.12 per 256, momentum 0.9, weight decay 5e-4, cosine, no
 warm-up) or the method's own CIFAR setting. Values marked "unconfirmed" are
-METHODS.md's unconfirmed ones; "library choice" where no source gives one.
+the unconfirmed ones of docs/methods.md; "library choice" where no source gives one.
 
 Example:
 
@@ -107,7 +107,7 @@ _LARS_CIFAR = dict(optimizer="lars", optimizer_args=dict(momentum=0.9, eta=0.02,
 _SGD = dict(optimizer="sgd", optimizer_args=dict(momentum=0.9))
 _ADAMW = dict(optimizer="adamw", optimizer_args={})
 # lightly's CIFAR-10 benchmark: SGD 0.06 x batch / 128, weight decay 5e-4,
-# cosine over the epochs, no warm-up (METHODS.md section 22).
+# cosine over the epochs, no warm-up (docs/methods.md, CIFAR-10 references).
 _LIGHTLY_CIFAR = dict(_SGD, learning_rate=0.12, weight_decay=5e-4)
 
 _BYOL_HEADS = dict(projection_dims=(4096, 256), prediction_dims=(4096, 256), momentum=0.996)
@@ -165,7 +165,7 @@ _TABLE = {
             learning_rate=0.3,
             weight_decay=1e-6,
             warmup_epochs=10,
-            source="SimCLR paper and TF repo, ImageNet (METHODS.md 5)",
+            source="SimCLR paper and TF repo, ImageNet (docs/methods.md, SimCLR)",
         ),
         dict(
             _LARS,
@@ -185,7 +185,7 @@ _TABLE = {
             augmentation="moco_v1_views",
             learning_rate=0.03,
             weight_decay=1e-4,
-            source="MoCo repo (METHODS.md 6); cosine instead of its steps at "
+            source="MoCo repo (docs/methods.md, MoCo); cosine instead of its steps at "
             "epochs 120 and 160, as MoCo v2",
         ),
         dict(
@@ -202,7 +202,7 @@ _TABLE = {
             augmentation="moco_v2_views",
             learning_rate=0.03,
             weight_decay=1e-4,
-            source="MoCo v2 paper and repo (METHODS.md 7)",
+            source="MoCo v2 paper and repo (docs/methods.md, MoCo)",
         ),
         dict(
             _LIGHTLY_CIFAR,
@@ -220,7 +220,7 @@ _TABLE = {
             learning_rate=0.6,
             weight_decay=1e-6,
             warmup_epochs=10,
-            source="MoCo v3 repo, ResNet-50, 100 epochs (METHODS.md 8)",
+            source="MoCo v3 repo, ResNet-50, 100 epochs (docs/methods.md, MoCo)",
         ),
         dict(
             _LARS_CIFAR,
@@ -230,7 +230,7 @@ _TABLE = {
             learning_rate=0.3,
             weight_decay=1e-6,
             warmup_epochs=10,
-            source="solo-learn CIFAR (METHODS.md 8)",
+            source="solo-learn CIFAR (docs/methods.md, MoCo)",
         ),
     ),
     # MoCo v3 with a ViT backbone (`MoCo` picks it when the backbone has
@@ -245,7 +245,7 @@ _TABLE = {
             learning_rate=1.5e-4,
             weight_decay=0.1,
             warmup_epochs=40,
-            source="MoCo v3 repo, ViT-S/B (METHODS.md 8)",
+            source="MoCo v3 repo, ViT-S/B (docs/methods.md, MoCo)",
         )
         for _ in range(2)
     ),
@@ -257,7 +257,7 @@ _TABLE = {
             learning_rate=0.2,
             weight_decay=1.5e-6,
             warmup_epochs=10,
-            source="BYOL repo, 1000-epoch preset (METHODS.md 9)",
+            source="BYOL repo, 1000-epoch preset (docs/methods.md, BYOL)",
         ),
         dict(
             _LARS_CIFAR,
@@ -266,7 +266,7 @@ _TABLE = {
             learning_rate=1.0,
             weight_decay=1e-5,
             warmup_epochs=10,
-            source="solo-learn CIFAR optimizer (METHODS.md 9); momentum 0.996 "
+            source="solo-learn CIFAR optimizer (docs/methods.md, BYOL); momentum 0.996 "
             "as the paper (solo-learn: 0.99)",
         ),
     ),
@@ -277,7 +277,7 @@ _TABLE = {
             augmentation="moco_v2_views",
             learning_rate=0.05,
             weight_decay=1e-4,
-            source="SimSiam repo, ImageNet (METHODS.md 10)",
+            source="SimSiam repo, ImageNet (docs/methods.md, SimSiam)",
         ),
         dict(
             _SGD,
@@ -285,7 +285,7 @@ _TABLE = {
             augmentation="moco_v2_views",
             learning_rate=0.03,
             weight_decay=5e-4,
-            source="SimSiam paper appendix, CIFAR-10 (METHODS.md 10, unconfirmed)",
+            source="SimSiam paper appendix, CIFAR-10 (docs/methods.md, SimSiam, unconfirmed)",
         ),
     ),
     "swav": (
@@ -297,7 +297,7 @@ _TABLE = {
             learning_rate=0.3,
             weight_decay=1e-6,
             warmup_epochs=10,
-            source="SwAV repo at batch 4096: lr 4.8 = 0.3 per 256, LARC (METHODS.md 11)",
+            source="SwAV repo at batch 4096: lr 4.8 = 0.3 per 256, LARC (docs/methods.md, SwAV)",
         ),
         dict(
             _LARS_CIFAR,
@@ -307,7 +307,7 @@ _TABLE = {
             learning_rate=0.6,
             weight_decay=1e-6,
             warmup_epochs=10,
-            source="solo-learn CIFAR optimizer; 2 crops as solo-learn and lightly (METHODS.md 11)",
+            source="solo-learn CIFAR optimizer; 2 crops as solo-learn and lightly (docs/methods.md, SwAV)",
         ),
     ),
     "dino": (
@@ -319,7 +319,7 @@ _TABLE = {
             learning_rate=5e-4,
             weight_decay=0.04,
             warmup_epochs=10,
-            source="DINO repo, ViT-S/16 (METHODS.md 12); weight decay constant at "
+            source="DINO repo, ViT-S/16 (docs/methods.md, DINO); weight decay constant at "
             "its start (repo: cosine 0.04 -> 0.4), per-weight gradient clip 3.0",
         ),
         dict(
@@ -329,7 +329,7 @@ _TABLE = {
             learning_rate=0.3,
             weight_decay=1e-6,
             warmup_epochs=10,
-            source="solo-learn CIFAR (METHODS.md 12)",
+            source="solo-learn CIFAR (docs/methods.md, DINO)",
         ),
     ),
     "barlow_twins": (
@@ -341,7 +341,7 @@ _TABLE = {
             weight_decay=1.5e-6,
             warmup_epochs=10,
             final_learning_rate=0.001,
-            source="Barlow Twins repo (METHODS.md 18; its biases' lr 0.0048 not separate)",
+            source="Barlow Twins repo (docs/methods.md, Barlow Twins; its biases' lr 0.0048 not separate)",
         ),
         dict(
             _LARS_CIFAR,
@@ -350,7 +350,7 @@ _TABLE = {
             learning_rate=0.3,
             weight_decay=1e-4,
             warmup_epochs=10,
-            source="solo-learn CIFAR (METHODS.md 18; its loss x 0.1 is `scale_loss`)",
+            source="solo-learn CIFAR (docs/methods.md, Barlow Twins; its loss x 0.1 is `scale_loss`)",
         ),
     ),
     "vicreg": (
@@ -362,7 +362,7 @@ _TABLE = {
             weight_decay=1e-6,
             warmup_epochs=10,
             final_learning_rate=0.001,
-            source="VICReg repo (METHODS.md 19)",
+            source="VICReg repo (docs/methods.md, VICReg)",
         ),
         dict(
             _LARS_CIFAR,
@@ -371,7 +371,7 @@ _TABLE = {
             learning_rate=0.3,
             weight_decay=1e-4,
             warmup_epochs=10,
-            source="solo-learn CIFAR (METHODS.md 19)",
+            source="solo-learn CIFAR (docs/methods.md, VICReg)",
         ),
     ),
     "nnclr": (
@@ -382,7 +382,7 @@ _TABLE = {
             learning_rate=0.3,
             weight_decay=1e-6,
             warmup_epochs=10,
-            source="NNCLR paper (METHODS.md 20, unconfirmed)",
+            source="NNCLR paper (docs/methods.md, NNCLR, unconfirmed)",
         ),
         dict(
             _LARS_CIFAR,
@@ -391,7 +391,7 @@ _TABLE = {
             learning_rate=0.4,
             weight_decay=1e-5,
             warmup_epochs=10,
-            source="solo-learn CIFAR (METHODS.md 20); temperature 0.1 as the "
+            source="solo-learn CIFAR (docs/methods.md, NNCLR); temperature 0.1 as the "
             "paper (solo-learn: 0.2)",
         ),
     ),
@@ -404,7 +404,7 @@ _TABLE = {
             weight_decay=1e-4,
             warmup_epochs=10,
             source="SupCon repo, CIFAR: lr 0.5 at batch 1024 = 0.125 per 256, its "
-            "10 warm-up epochs above batch 256 (METHODS.md 21)",
+            "10 warm-up epochs above batch 256 (docs/methods.md, SupCon)",
         )
         for _ in range(2)
     ),
@@ -413,7 +413,7 @@ _TABLE = {
             _SIAMESE_OPTIMIZER,
             model=_SIAMESE,
             augmentation="simclr_views",
-            source="METHODS.md 16 (margin); optimizer a library choice",
+            source="docs/methods.md, SiameseContrastive (margin); optimizer a library choice",
         )
         for _ in range(2)
     ),
@@ -421,19 +421,19 @@ _TABLE = {
         dict(
             _PIRL_OPTIMIZER,
             model=dict(_PIRL, num_negatives=32000),
-            source="PIRL paper and VISSL (METHODS.md 13)",
+            source="PIRL paper and VISSL (docs/methods.md, PIRL)",
         ),
         dict(
             _PIRL_OPTIMIZER,
             model=dict(_PIRL, num_negatives=4096),
-            source="METHODS.md 13, small-image version (library choice)",
+            source="docs/methods.md, PIRL, small-image version (library choice)",
         ),
     ),
     "cpc": tuple(
         dict(
             _CPC_OPTIMIZER,
             model=_CPC,
-            source="METHODS.md 14, small-image version; Adam 2e-4 as CPC v1 "
+            source="docs/methods.md, CPC, small-image version; Adam 2e-4 as CPC v1 "
             "(unconfirmed), per 256 images",
         )
         for _ in range(2)
@@ -442,7 +442,7 @@ _TABLE = {
         dict(
             _CLIP_OPTIMIZER,
             model=dict(embed_dim=512),
-            source="CLIP paper (METHODS.md 15, unconfirmed except the scale): "
+            source="CLIP paper (docs/methods.md, CLIP, unconfirmed except the scale): "
             "AdamW 5e-4 (taken per 256 images), wd 0.2, 2000 warm-up steps",
         )
         for _ in range(2)
@@ -478,7 +478,7 @@ _TABLE = {
         for _ in range(2)
     ),
 }
-# RAFT trains with BYOL's heads, optimizer and augmentation (METHODS.md 17).
+# RAFT trains with BYOL's heads, optimizer and augmentation (docs/methods.md, RAFT).
 _TABLE["raft"] = tuple(
     dict(entry, model=dict(entry["model"], alpha=1.0, beta=1.0), source="BYOL: " + entry["source"])
     for entry in _TABLE["byol"]
@@ -545,7 +545,7 @@ def get(name, image_size):
 
 
 def peak_learning_rate(recipe, batch_size):
-    """`recipe.learning_rate * batch_size / 256` (linear scaling, METHODS.md 3)."""
+    """`recipe.learning_rate * batch_size / 256` (linear scaling, docs/methods.md, Conventions)."""
     return recipe.learning_rate * batch_size / 256
 
 

@@ -22,7 +22,7 @@ class Jigsaw(keras.layers.Layer):
     each cell (so patches do not share edges), a random permutation of the
     patches, and, per patch independently, a horizontal flip, color jitter
     (0.4, 0.4, 0.4, 0.2) with probability 0.8 and grayscale with probability
-    0.2. PIRL (METHODS.md 13) uses a (0.6, 1) crop to 255 px, 85 px cells and
+    0.2. PIRL (docs/methods.md, PIRL) uses a (0.6, 1) crop to 255 px, 85 px cells and
     64 px patches; the small-image version 96 px, 32 px cells, 24 px patches
     (the defaults).
 

@@ -99,7 +99,7 @@ def _check_num_local(num_local):
 def swav_multicrop(
     size, num_local=6, local_size=None, strength=None, cifar=None, seed=None
 ):
-    """SwAV's multi-crop augmentation (SwAV repo, METHODS.md section 11).
+    """SwAV's multi-crop augmentation (SwAV repo, docs/methods.md, SwAV).
 
     2 global crops `RandomResizedCrop(size, scale=(0.14, 1))` and `num_local`
     local crops `RandomResizedCrop(local_size, scale=(0.05, 0.14))`; every
@@ -149,7 +149,7 @@ def swav_multicrop(
 def dino_multicrop(size, num_local=8, local_size=None, cifar=None, seed=None):
     """DINO's multi-crop augmentation (Caron et al. 2021, "Emerging Properties
     in Self-Supervised Vision Transformers", https://arxiv.org/abs/2104.14294;
-    DINO repo, METHODS.md section 12).
+    DINO repo, docs/methods.md, DINO).
 
     Global crops `RandomResizedCrop(size, scale=(0.4, 1))` with BYOL's
     asymmetric recipe: flip, `ColorJitter(0.4, 0.4, 0.2, 0.1)` with

@@ -100,7 +100,7 @@ def text_transformer(
     and `x + MLP(LN(x))` (GELU), a final LayerNorm, and the features of the
     last non-padding token (CLIP's end-of-text token) as the sentence vector.
     The paper's encoder has 12 layers, width 512, 8 heads, context 76
-    (METHODS.md section 15); the defaults here suit captions of a few words
+    (docs/methods.md, CLIP); the defaults here suit captions of a few words
     on a CPU. Token ids come from `keras.layers.TextVectorization` (padding
     0 at the end), e.g. `keras_ssl.data.caption_tokenizer`.
 

@@ -8,7 +8,7 @@ DINO (Caron et al., 2021, https://arxiv.org/abs/2104.14294), at the DeiT sizes
 
 - a strided convolution cuts the image into `patch_size x patch_size` patches and
   projects each to `width` channels;
-- fixed 2-D sin-cos position embeddings (MoCo v3, METHODS.md section 8), computed for
+- fixed 2-D sin-cos position embeddings (MoCo v3, docs/methods.md, MoCo), computed for
   the actual patch grid at call time, so one network takes several image sizes
   (DINO's multi-crop);
 - a learned class token; pre-norm Transformer blocks (LayerNormalization, epsilon

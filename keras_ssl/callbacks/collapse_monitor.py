@@ -42,7 +42,7 @@ class CollapseMonitor(keras.callbacks.Callback):
 
     - `embedding_std`: mean over channels of the std of the l2-normalized
       embeddings (`embedding_std`); healthy is near `1 / sqrt(d)`, collapse
-      drives it to 0 (METHODS.md section 10).
+      drives it to 0 (docs/methods.md, SimSiam).
     - `effective_rank`: the embeddings' effective rank (`effective_rank`);
       dimensional collapse shows as a rank far below `d`.
 

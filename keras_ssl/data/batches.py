@@ -17,9 +17,8 @@ def shuffled_batches(data, batch_size, seed=None, repeat=False):
     the augmentation inside the model, the pipeline only slices memory, so
     there is nothing for tf.data to tune; its autotuning thread, on the
     other hand, holds up the destruction of every iterator until its current
-    wait ends, which Keras does at the end of each `fit` epoch (measured on
-    2 CPU cores: 0-49 s at the end of a 390-step run, and up to 3 s per
-    epoch of 50 steps; benchmarks/RESULTS.md).
+    wait ends, which Keras does at the end of each `fit` epoch (seconds to
+    tens of seconds on a 2-core CPU; `benchmarks/LOG.md`, 2026-12-02).
 
     Args:
         data: images `(N, H, W, C)` (or a tuple/dict of arrays), or an

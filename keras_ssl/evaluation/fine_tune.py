@@ -74,7 +74,7 @@ def fine_tune(
     A copy of `encoder` (the given one is left unchanged) followed by a new
     `Dense(num_classes)` is trained end to end on `train`, or on its
     class-balanced `fraction` (`semi_supervised_subsets`), with SimCLR's
-    fine-tuning recipe (METHODS.md section 1): Nesterov SGD momentum 0.9,
+    fine-tuning recipe (docs/methods.md, Evaluation protocols): Nesterov SGD momentum 0.9,
     learning rate `0.05 * batch_size / 256`, no weight decay, 60 epochs on 1%
     of the labels and 30 otherwise, augmentation random crop + flip only (on
     small images: pad-4 random crop as a random translation of up to 4

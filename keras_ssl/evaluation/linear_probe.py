@@ -54,7 +54,7 @@ def linear_probe(
     inference mode, no augmentation), then a Keras head
     `BatchNormalization(center=False, scale=False) -> Dense(num_classes)` is
     trained on the training features with the library's CIFAR recipe
-    (METHODS.md section 1): SGD momentum 0.9, learning rate
+    (docs/methods.md, Evaluation protocols): SGD momentum 0.9, learning rate
     `0.1 * batch_size / 256` with per-step cosine decay to 0, no weight decay,
     100 epochs. The affine-free BatchNorm (MAE's probing trick) standardizes
     the features, so the learning rate needs no sweep.

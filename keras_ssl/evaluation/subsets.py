@@ -8,7 +8,7 @@ Reference:
 
 import numpy as np
 
-# The fixed seed of the library's CIFAR subsets (METHODS.md section 1), so
+# The fixed seed of the library's CIFAR subsets (docs/methods.md, Evaluation protocols), so
 # that 1% / 10% figures of different runs use the same images.
 DEFAULT_SEED = 0
 
@@ -48,8 +48,8 @@ def semi_supervised_subsets(data, fraction=0.1, seed=DEFAULT_SEED):
     """The labelled subset of the semi-supervised protocol (1% or 10%).
 
     Class-balanced and reproducible: the same `data`, `fraction` and `seed`
-    always give the same examples (see `subset_indices`). Defaults: METHODS.md
-    section 1 (CIFAR analogue of SimCLR's 1% / 10% ImageNet lists, drawn
+    always give the same examples (see `subset_indices`). Defaults: docs/methods.md,
+    Evaluation protocols (CIFAR analogue of SimCLR's 1% / 10% ImageNet lists, drawn
     with a fixed, shipped seed).
 
     Args:

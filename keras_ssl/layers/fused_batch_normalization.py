@@ -10,10 +10,9 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     Keras 3 computes BatchNormalization from separate moments, normalize,
     scale and shift ops on every backend. On the TensorFlow backend this
     layer runs the same arithmetic as one `FusedBatchNormV3` op (oneDNN on
-    CPU, cuDNN on GPU), forward and backward. On this project's 2-core CPU
-    a supervised step of `small_cnn` at batch 256 went from 1,527 to 2,241
-    images/s, and SimCLR's step with its augmentation from 632 to 931
-    (`benchmarks/RESULTS.md`). Outputs, gradients and moving statistics are
+    CPU, cuDNN on GPU), forward and backward, which is faster than the
+    separate ops (`benchmarks/RESULTS.md` holds the current figures).
+    Outputs, gradients and moving statistics are
     Keras's (biased batch variance, Keras's `momentum`) to float32 rounding;
     `tests/layers/` checks them against `keras.layers.BatchNormalization`.
 
@@ -21,7 +20,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     half-precision inputs as they are and keeps its statistics in float32,
     where Keras's layer casts the inputs to float32 and back. Convolutions
     and BatchNormalization then stay in bfloat16, so oneDNN's bfloat16
-    convolutions pay: 2,786 images/s for the same supervised step.
+    convolutions run without casts between them.
 
     Inputs of rank 4 with channels last and of rank 2 take the fused kernel.
     Everything else falls back to `keras.layers.BatchNormalization`: other

@@ -27,7 +27,7 @@ class MemoryBank(keras.layers.Layer):
         num_items: rows, the size of the dataset.
         dim: width of the embeddings.
         momentum: weight of the stored row in the update; 0.5 (PIRL,
-            METHODS.md 13).
+            docs/methods.md, PIRL).
         seed: seed of the negative sampler.
 
     Example:

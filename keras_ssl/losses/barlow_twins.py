@@ -32,7 +32,7 @@ def barlow_twins_loss(z_a, z_b, lambda_=0.0051, epsilon=1e-5):
         z_a: `(N, D)` projections of the first view.
         z_b: `(N, D)` projections of the second view.
         lambda_: weight of the off-diagonal (redundancy) term. Default 0.0051
-            (Barlow Twins repo; the paper writes 5e-3), METHODS.md section 18.
+            (Barlow Twins repo; the paper writes 5e-3), docs/methods.md, Barlow Twins.
         epsilon: variance epsilon of the standardization (BatchNorm's 1e-5).
 
     Returns:

@@ -27,7 +27,7 @@ def contrastive_margin_loss(embeddings_a, embeddings_b, is_similar, margin=1.0):
         embeddings_a: `(N, d)` embeddings of the first items.
         embeddings_b: `(N, d)` embeddings of their partners.
         is_similar: `(N,)` bool or 0/1, whether each pair is similar.
-        margin: `m > 0`. Default 1.0 (library choice, METHODS.md 16); on
+        margin: `m > 0`. Default 1.0 (library choice, docs/methods.md, SiameseContrastive); on
             l2-normalized embeddings use `m <= 2`.
 
     Returns:

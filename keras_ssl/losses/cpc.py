@@ -17,7 +17,7 @@ def cpc_loss(predictions, targets, offset):
     are dot products with every target of every image of the (gathered)
     batch, `B * H * W` candidates, and its positive sits at
     `b * H * W + (i + offset) * W + j` (offset by the replica's rows when
-    gathered). CPC v2's loss (METHODS.md 14); chance value `ln(B H W)`.
+    gathered). CPC v2's loss (docs/methods.md, CPC); chance value `ln(B H W)`.
 
     Args:
         predictions: `(B, H - offset, W, c)` predictions from the context of

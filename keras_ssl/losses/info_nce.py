@@ -49,7 +49,7 @@ def info_nce_loss(query, positive_key, negative_keys=None, temperature=0.1, norm
         positive_key: `(N, d)` positive key of each query.
         negative_keys: `None` (in-batch negatives), `(M, d)` negatives shared by
             every query (a queue), or `(N, M, d)` negatives per query.
-        temperature: softmax temperature `T > 0`. Default 0.1 (METHODS.md 4).
+        temperature: softmax temperature `T > 0`. Default 0.1 (docs/methods.md, InfoNCE).
         normalize: compare by cosine similarity (default) or by dot product.
 
     Returns:

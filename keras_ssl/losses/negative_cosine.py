@@ -11,8 +11,8 @@ from keras_ssl.losses.info_nce import l2_normalize
 def negative_cosine_similarity(prediction, target):
     """Per-sample `D(p, z) = -cos(p, sg(z))`, in [-1, 1].
 
-    The target receives no gradient (SimSiam's stop-gradient, METHODS.md
-    section 10): without it SimSiam collapses within an epoch.
+    The target receives no gradient (SimSiam's stop-gradient, docs/methods.md,
+    SimSiam): without it SimSiam collapses within an epoch.
 
     Args:
         prediction: `(N, d)` predictions `p`.

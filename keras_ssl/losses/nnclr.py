@@ -47,7 +47,7 @@ def nnclr_loss(z1, z2, p1, p2, support_set, temperature=0.1):
         p1, p2: `(N, d)` predictions of the two views.
         support_set: `(M, d)` support set `S`: l2-normalized past
             projections, e.g. `FeatureQueue.keys`.
-        temperature: `T > 0`. Default 0.1 (paper, METHODS.md 20).
+        temperature: `T > 0`. Default 0.1 (paper, docs/methods.md, NNCLR).
 
     Returns:
         `(N,)` float32 per-sample losses, the mean of the two directions.

@@ -16,7 +16,7 @@ def nce_normalizer(embeddings, positives, negatives, num_items, temperature=0.07
 
     PIRL and NPID estimate `Z` once, on the first batch, from the scores of
     the embeddings against their positive and negative bank rows, and keep
-    it fixed afterwards (METHODS.md 13).
+    it fixed afterwards (docs/methods.md, PIRL).
 
     Args:
         embeddings: `(N, d)` embeddings (l2-normalized here).
@@ -55,7 +55,7 @@ def pirl_nce_loss(embeddings, positives, negatives, num_items, normalizer, tempe
         negatives: `(M, d)` bank rows drawn uniformly, shared by the batch.
         num_items: `|D|`, the number of bank rows.
         normalizer: the constant `Z` (`nce_normalizer` on the first batch).
-        temperature: `T > 0`. Default 0.07 (PIRL, METHODS.md 13).
+        temperature: `T > 0`. Default 0.07 (PIRL, docs/methods.md, PIRL).
 
     Returns:
         `(N,)` float32 per-sample losses.

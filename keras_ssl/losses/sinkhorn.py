@@ -8,7 +8,7 @@ from keras import ops
 def sinkhorn(scores, epsilon=0.05, num_iters=3):
     """Soft assignments of samples to prototypes with equal-sized clusters.
 
-    The SwAV repo's Sinkhorn-Knopp (METHODS.md section 11), with `B` rows
+    The SwAV repo's Sinkhorn-Knopp (docs/methods.md, SwAV), with `B` rows
     and `K` prototypes: `Q = exp(scores / epsilon)` (a global max subtracted
     first, which cancels), normalized to sum 1, then `num_iters` times: each
     prototype's column is scaled to sum `1 / K`, then each sample's row to

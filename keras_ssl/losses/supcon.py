@@ -31,9 +31,9 @@ def supcon_loss(features, labels, temperature=0.1, base_temperature=None):
         features: `(N, V, d)` embeddings, `V` views of each of `N` samples
             (l2-normalized here).
         labels: `(N,)` integer class ids.
-        temperature: `T > 0`. Default 0.1 (paper and README, METHODS.md 21).
+        temperature: `T > 0`. Default 0.1 (paper and README, docs/methods.md, SupCon).
         base_temperature: `T_base` of the repo's `T / T_base` factor; default
-            `temperature` (factor 1, METHODS.md 21).
+            `temperature` (factor 1, docs/methods.md, SupCon).
 
     Returns:
         `(N,)` float32: each sample's mean of `l_i` over its views that have

@@ -53,7 +53,7 @@ def swav_loss(
     come from `swav_codes` (Sinkhorn over the global batch, the queue
     prepended when given, no gradient); every other crop `v`, small ones
     included, predicts them: `l(a, v) = -sum_k q_a[k] log softmax(s_v / T)[k]`,
-    and `L = mean_a sum_{v != a} l(a, v) / (V - 1)` (METHODS.md section 11).
+    and `L = mean_a sum_{v != a} l(a, v) / (V - 1)` (docs/methods.md, SwAV).
     Chance value, uniform codes and predictions: `ln K`.
 
     Args:

@@ -28,8 +28,8 @@ def vicreg_terms(z_a, z_b, epsilon=1e-4, paper_form=False):
     """The invariance, variance and covariance terms of VICReg.
 
     Both views are gathered across replicas (with gradient) first, so every
-    statistic covers the global batch. Repo form (default, METHODS.md section
-    19): `inv = mean over N*D of (z_a - z_b)^2`;
+    statistic covers the global batch. Repo form (default, docs/methods.md,
+    VICReg): `inv = mean over N*D of (z_a - z_b)^2`;
     `var = (v(z_a) + v(z_b)) / 2` with `v(z) = mean_j relu(1 - sqrt(Var_j +
     eps))` (unbiased variance); `cov = c(z_a) + c(z_b)` with
     `c(z) = sum_{i != j} Cov_ij^2 / D`. The paper form sums the invariance
@@ -67,7 +67,7 @@ def vicreg_loss(
     """VICReg loss `25 inv + 25 var + 1 cov` of two views' embeddings.
 
     See `vicreg_terms` for the terms. The weights 25/25/1 are the paper's and
-    repo's (METHODS.md section 19), tuned with the repo form, the default.
+    repo's (docs/methods.md, VICReg), tuned with the repo form, the default.
 
     Args:
         z_a: `(N, D)` embeddings of the first view.

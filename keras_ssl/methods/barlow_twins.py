@@ -14,13 +14,13 @@ class BarlowTwins(SSLModel):
     """Barlow Twins: drive the views' cross-correlation matrix to the identity.
 
     Each view goes through encoder and projector in its own batch (BatchNorm
-    per view, METHODS.md section 3). The loss (`losses.barlow_twins_loss`)
+    per view, docs/methods.md, Conventions). The loss (`losses.barlow_twins_loss`)
     standardizes each projection dimension over the global batch, forms the
     `(D, D)` cross-correlation of the two views and penalizes its distance
     to the identity: `sum_i (1 - C_ii)^2 + lambda sum_{i != j} C_ij^2`. The
     views are gathered across replicas, so `C` is the global batch's.
 
-    Defaults (`keras_ssl.recipes`) follow METHODS.md section 18: projector
+    Defaults (`keras_ssl.recipes`) follow docs/methods.md, Barlow Twins: projector
     of three layers of 8192 (`Linear -> BN -> ReLU` twice, then a bias-free `Linear`), three of 2048
     for images of at most 64 px (solo-learn CIFAR); `lambda_ = 0.0051`
     (repo); augmentation `byol_views(size)` (BYOL's asymmetric recipe; the
@@ -38,7 +38,7 @@ class BarlowTwins(SSLModel):
             most 64 px.
         lambda_: weight of the off-diagonal (redundancy) term.
         scale_loss: constant factor on the loss; solo-learn's CIFAR recipe
-            uses 0.1 with LARS (METHODS.md section 18), the repo 1.
+            uses 0.1 with LARS (docs/methods.md, Barlow Twins), the repo 1.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
 

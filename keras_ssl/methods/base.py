@@ -323,7 +323,7 @@ class SSLModel(keras.Model):
         """`encoder` and `projector` on each view as its own batch (BatchNorm
         statistics per view), or with `concatenate=True` on all views in one
         batch (SimCLR's TF repo; multi-crop: one encoder batch per crop size,
-        one projector batch); METHODS.md section 3. Returns a dict with
+        one projector batch); docs/methods.md, Conventions. Returns a dict with
         per-view `"features"` and `"projections"`."""
         if concatenate:
             features = encode_by_size(self.encoder, views, training)
@@ -408,8 +408,8 @@ class SSLModel(keras.Model):
         self.nonfinite_step.assign(ops.where(finite | (latch >= 0), latch, self.step.value))
 
     def train_step(self, *args):
-        # Per-backend override (DESIGN.md, "The method contract" and
-        # "Non-finite steps"): to keep a non-finite step from changing any
+        # Per-backend override (docs/architecture.md, "The method contract"
+        # and "The non-finite guard"): to keep a non-finite step from changing any
         # state, the guard needs the state before and after Keras's whole
         # step (the writes in `compute_loss`, the gradients, the optimizer
         # update), which neither `call` nor `compute_loss` sees. A non-finite

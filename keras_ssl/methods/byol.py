@@ -23,7 +23,7 @@ class BYOL(MomentumModel):
     `l(p, z) = 2 - 2 cos(p, z)` (`losses.byol_loss`, summed over both
     directions as in the BYOL repo).
 
-    Defaults (`keras_ssl.recipes`, METHODS.md section 9): projector D -> 4096 -> 256 and predictor
+    Defaults (`keras_ssl.recipes`, docs/methods.md, BYOL): projector D -> 4096 -> 256 and predictor
     256 -> 4096 -> 256 (Linear -> BN -> ReLU -> Linear, the repo's sizes, also
     solo-learn's CIFAR ones); `m0 = 0.996` (the 1000-epoch preset; 0.99 for
     100-300 epochs); the target starts as a copy of the online network;

@@ -16,7 +16,7 @@ from keras_ssl.methods import export
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
 
-# METHODS.md section 15: t starts at ln(1 / 0.07) and is clamped to [0, ln 100].
+# docs/methods.md, CLIP: t starts at ln(1 / 0.07) and is clamped to [0, ln 100].
 INITIAL_LOGIT_SCALE = math.log(1 / 0.07)
 MAX_LOGIT_SCALE = math.log(100.0)
 
@@ -54,7 +54,7 @@ class CLIP(SSLModel):
     clamp on the parameter). Exclude it from weight decay as the paper does:
     `optimizer.exclude_from_weight_decay(var_names=["logit_scale"])`.
 
-    Defaults (`keras_ssl.recipes`) follow METHODS.md section 15: linear projections only,
+    Defaults (`keras_ssl.recipes`) follow docs/methods.md, CLIP: linear projections only,
     `embed_dim` 512 (ViT-B/32); augmentation a random square crop (area
     0.5-1) resized to the image size, CLIP's only augmentation.
 

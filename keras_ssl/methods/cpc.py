@@ -99,7 +99,7 @@ class CPC(SSLModel):
     `encoder` (for downstream use, export and evaluation) is the patch
     encoder averaged over the grid.
 
-    Defaults (`keras_ssl.recipes`) follow METHODS.md section 14 (library's
+    Defaults (`keras_ssl.recipes`) follow docs/methods.md, CPC (library's
     small-image version):
     patches of a quarter of the image side with half-patch stride (7 x 7
     grid: 8/4 px at 32, 16/8 at 64, 56/28 at 224, 64/32 at 256 as in CPC

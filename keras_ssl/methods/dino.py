@@ -31,7 +31,7 @@ class DINO(MomentumModel):
     global batch. Logged: `teacher_entropy` `H` and `kl = loss - H` (both go
     to 0 under collapse).
 
-    Defaults (`keras_ssl.recipes`, METHODS.md section 12): head hidden 2048, bottleneck 256,
+    Defaults (`keras_ssl.recipes`, docs/methods.md, DINO): head hidden 2048, bottleneck 256,
     `K = 65536` (4096 for images of at most 64 px, solo-learn's CIFAR
     setting), `norm_last_layer=True`, student temperature 0.1, teacher
     temperature warmed up linearly from 0.04 to 0.07 over 30 epochs (paper),

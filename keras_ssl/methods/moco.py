@@ -58,7 +58,7 @@ class MoCo(MomentumModel):
       above.
 
     Defaults (`keras_ssl.recipes`: `"moco_v1"`, `"moco_v2"`, `"moco_v3"` or,
-    with a ViT backbone, `"moco_v3_vit"`; METHODS.md sections 6-8): paper values for ImageNet-size
+    with a ViT backbone, `"moco_v3_vit"`; docs/methods.md, MoCo): paper values for ImageNet-size
     images: v1 T 0.07, v2 T 0.2, queue 65,536, constant momentum 0.999; v3
     T 1.0 for ResNets and 0.2 for ViTs. For images of at most 64 px, the
     CIFAR reference (the MoCo authors' CIFAR-10 demo, lightly's benchmark):

@@ -90,7 +90,7 @@ def encode_by_size(encoder, views, training):
     """Encodes views, one batch per run of consecutive views of equal size.
 
     Multi-crop methods run all global crops through the backbone as one batch
-    and all local crops as another (METHODS.md section 3), so BatchNorm
+    and all local crops as another (docs/methods.md, Conventions), so BatchNorm
     statistics are per resolution.
 
     Args:

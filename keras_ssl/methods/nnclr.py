@@ -23,7 +23,7 @@ class NNCLR(SSLModel):
     every replica gathered. After the loss the (gathered) `z1` enter the
     queue, in training only.
 
-    Defaults (`keras_ssl.recipes`) follow METHODS.md section 20 (solo-learn's heads; the paper's
+    Defaults (`keras_ssl.recipes`) follow docs/methods.md, NNCLR (solo-learn's heads; the paper's
     sizes are unconfirmed): projector Linear -> BN -> ReLU twice (2048) then
     Linear(-> 256) -> BN; predictor Linear(256 -> 4096) -> BN -> ReLU ->
     Linear(4096 -> 256); temperature 0.1 (paper); support set 98 304

@@ -44,11 +44,10 @@ class PIRL(SSLModel):
     A memory bank learns slowly: each row moves once per epoch, and the loss
     pushes embeddings away from stale rows only. On CIFAR-10 with small_cnn
     the paper's NCE, whose `Z` stays at its first-batch value, fell behind
-    `loss="info_nce"` in every budget measured (benchmarks/RESULTS.md: 22.5 %
-    against 37.2 % kNN after 20 epochs of 5,000 images); prefer InfoNCE for
-    short schedules.
+    `loss="info_nce"` in every budget tried (`benchmarks/RESULTS.md`);
+    prefer InfoNCE for short schedules.
 
-    Defaults (`keras_ssl.recipes`) follow METHODS.md section 13: embeddings 128; temperature 0.07;
+    Defaults (`keras_ssl.recipes`) follow docs/methods.md, PIRL: embeddings 128; temperature 0.07;
     lambda 0.5; NCE (`loss="info_nce"` gives VISSL's cross-entropy option);
     negatives 32 000 (paper) or 4096 for images of at most 64 px (library
     choice); image view crop (0.08, 1), flip, jitter (0.4, 0.4, 0.4, 0.2)

@@ -22,7 +22,7 @@ class RAFT(BYOL):
     upper bound made of the same two terms with a + sign; RAFT's explicit
     "run away" term is what the paper argues prevents collapse.
 
-    Defaults (`keras_ssl.recipes`, METHODS.md section 17; the paper's exact alpha, beta and
+    Defaults (`keras_ssl.recipes`, docs/methods.md, RAFT; the paper's exact alpha, beta and
     predictor placement are unconfirmed): `alpha = beta = 1`, the predictor
     in both terms (`predictor_in_alignment=False` aligns the projections
     before the predictor instead, keeping it in the run-away term only),

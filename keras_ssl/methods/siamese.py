@@ -38,7 +38,7 @@ class SiameseContrastive(SSLModel):
     verification (threshold on the distance); `encoder` and `export_encoder`
     give the backbone features as for every method.
 
-    Defaults (`keras_ssl.recipes`) follow METHODS.md section 16: `G` = backbone + Linear(-> 128),
+    Defaults (`keras_ssl.recipes`) follow docs/methods.md, SiameseContrastive: `G` = backbone + Linear(-> 128),
     no normalization (the margin acts on raw distances); margin 1.0 (library
     choice); augmentation `simclr_views(size)`.
 
@@ -48,7 +48,7 @@ class SiameseContrastive(SSLModel):
         margin: `m > 0` of the margin loss.
         loss: `"margin"` (default) or `"energy"`.
         q: the energy loss's bound `Q > 0` of the L1 energy (default 10,
-            METHODS.md 16's fixture value; the paper sets it to the
+            the test value of docs/methods.md, SiameseContrastive; the paper sets it to the
             energy's upper bound).
         num_negatives: dissimilar partners per image in the self-supervised
             pairing, `1 <= num_negatives < batch`.

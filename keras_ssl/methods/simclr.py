@@ -37,7 +37,7 @@ class SimCLR(SSLModel):
     (solo-learn's SimCLR instead treats all crops of an image as positives
     of each other, local-local pairs included.)
 
-    Defaults (`keras_ssl.recipes`, METHODS.md section 5): projector Linear(D -> D) -> BN ->
+    Defaults (`keras_ssl.recipes`, docs/methods.md, SimCLR): projector Linear(D -> D) -> BN ->
     ReLU -> Linear(D -> 128) (paper v1, hidden width = backbone width as in the
     CIFAR reference); temperature 0.1 (paper, ImageNet) or 0.5 for images of at
     most 64 px (SimCLR repo's CIFAR-10 setting); augmentation

@@ -15,12 +15,12 @@ class SimSiam(SSLModel):
     """SimSiam: a predictor on one branch, stop-gradient on the other.
 
     Each view goes through encoder and projector in its own batch (BatchNorm
-    per view, METHODS.md section 3); the predictor maps one view's projection
+    per view, docs/methods.md, Conventions); the predictor maps one view's projection
     `z` to `p`, and the loss is the symmetric negative cosine
     `D(p1, sg(z2)) / 2 + D(p2, sg(z1)) / 2` (`losses.simsiam_loss`). No
     negatives, no momentum encoder: the stop-gradient alone prevents collapse.
 
-    Defaults (`keras_ssl.recipes`, METHODS.md section 10, SimSiam repo): projector of three
+    Defaults (`keras_ssl.recipes`, docs/methods.md, SimSiam; SimSiam repo): projector of three
     `Linear -> BN` layers of 2048 (ReLU between, the last BN without gamma
     and beta), two of them for images of at most 64 px (paper appendix,
     CIFAR); predictor bottleneck `2048 -> 512 -> 2048` (hidden BN + ReLU, the

@@ -21,7 +21,7 @@ class SupCon(SSLModel):
     `fit((images, labels))` or `fit(x, y)`. Stage 2 of the paper, a linear
     classifier on the frozen backbone, is `evaluation.linear_probe`.
 
-    Defaults (`keras_ssl.recipes`, METHODS.md section 21): projector Linear(D -> D) -> ReLU
+    Defaults (`keras_ssl.recipes`, docs/methods.md, SupCon): projector Linear(D -> D) -> ReLU
     -> Linear(D -> 128), no BatchNorm (SupCon repo head); temperature 0.1
     (paper, README); augmentation `simclr_views(size)` (SimCLR recipe, CIFAR
     variant at most 64 px).

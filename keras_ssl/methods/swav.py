@@ -23,15 +23,15 @@ class SwAV(SSLModel):
     crop predicts them with a softmax at temperature 0.1
     (`losses.swav_loss`).
 
-    Defaults (`keras_ssl.recipes`, METHODS.md section 11, SwAV repo): projector
+    Defaults (`keras_ssl.recipes`, docs/methods.md, SwAV; SwAV repo): projector
     `Linear(D -> 2048) -> BN -> ReLU -> Linear(2048 -> 128)` (also for
     CIFAR, as solo-learn); 3000 prototypes; Sinkhorn epsilon 0.05 with 3
     iterations; temperature 0.1; prototypes frozen during the first epoch;
     augmentation `swav_multicrop(size)` (2 global + 6 local crops), or only
     the 2 global crops for images of at most 64 px, as solo-learn's and
     lightly's CIFAR recipes: at 32 px the local crops are 7-12 px regions,
-    and with them SwAV stayed at `ln K` in our fixed budget where two crops
-    learned (benchmarks/RESULTS.md).
+    and with them SwAV did not learn in the short CIFAR-10 runs of
+    `benchmarks/RESULTS.md`, where two crops did.
 
     Prototype freezing and the queue count epochs: the model's `epoch`
     variable, which a callback that `fit` adds sets at the start of each

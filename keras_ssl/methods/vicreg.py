@@ -15,14 +15,14 @@ class VICReg(SSLModel):
     """VICReg: invariance between views, variance and decorrelation within each.
 
     Each view goes through encoder and expander in its own batch (BatchNorm
-    per view, METHODS.md section 3). The loss (`losses.vicreg_loss`) is
+    per view, docs/methods.md, Conventions). The loss (`losses.vicreg_loss`) is
     `25 inv + 25 var + 1 cov`: mean squared distance between the views'
     embeddings, a hinge keeping each dimension's standard deviation above 1,
     and the squared off-diagonal covariances; statistics over the global
     batch. The three terms are logged as `invariance`, `variance` and
     `covariance`.
 
-    Defaults (`keras_ssl.recipes`) follow METHODS.md section 19: expander
+    Defaults (`keras_ssl.recipes`) follow docs/methods.md, VICReg: expander
     of three layers of 8192 (`Linear -> BN -> ReLU` twice, then a bias-free `Linear`), three of 2048
     for images of at most 64 px (solo-learn CIFAR); weights 25 / 25 / 1 with
     the repo's normalization (`paper_form=False`); augmentation

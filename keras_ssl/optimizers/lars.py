@@ -11,7 +11,7 @@ class LARS(SGD):
     """SGD with momentum whose step for each weight matrix is rescaled by a
     trust ratio `eta * ||w|| / ||g||` (You et al. 2017, "Large Batch Training
     of Convolutional Networks"), as the Barlow Twins, VICReg and BYOL
-    repositories use it (METHODS.md, LARS).
+    repositories use it (docs/methods.md, Conventions).
 
     For every variable with more than one dimension:
     `g <- g + weight_decay * w`; `q = eta * ||w|| / ||g||` when both norms are

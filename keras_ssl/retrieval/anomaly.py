@@ -16,7 +16,7 @@ def knn_anomaly_scores(index, queries, k=2, exclude_self=False):
     normal embeddings in `index` (higher = more anomalous).
 
     With a cosine index the distance is `1 - cosine similarity`, with an l2
-    index the Euclidean distance (METHODS.md section 2). Score images
+    index the Euclidean distance (docs/methods.md, Downstream uses). Score images
     without augmentation; threshold at a high percentile (95th-99th) of the
     scores of held-out normal images.
 

@@ -1,6 +1,6 @@
 """`EmbeddingIndex`: nearest-neighbour search over embeddings.
 
-Retrieval with self-supervised features as in METHODS.md section 2: embed
+Retrieval with self-supervised features as in docs/methods.md, Downstream uses: embed
 with the backbone, l2-normalize, search by inner product; exact search is
 enough up to about a million vectors.
 """

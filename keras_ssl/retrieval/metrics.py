@@ -5,8 +5,8 @@ import numpy as np
 
 def recall_at_k(query_labels, retrieved_labels, k):
     """Recall@k: the share of queries with at least one of their `k` first
-    results of the query's own label (the retrieval metric of METHODS.md
-    section 2, as in deep metric learning).
+    results of the query's own label (the retrieval metric of docs/methods.md,
+    Downstream uses, as in deep metric learning).
 
     Args:
         query_labels: `(Q,)` labels of the queries.

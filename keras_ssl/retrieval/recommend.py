@@ -7,7 +7,7 @@ def recommend(index, liked, k=10, exclude=None):
     """Items nearest to what a user liked, the liked items left out.
 
     The user vector is the mean of the l2-normalized embeddings of the liked
-    items (METHODS.md section 2, visual cold start); the result is its `k`
+    items (docs/methods.md, Downstream uses, visual cold start); the result is its `k`
     nearest items in `index` whose ids are not in `exclude`.
 
     Args:
