@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_ssl import distribute
-from keras_ssl.losses import l2_normalize
+from keras_ssl.ops_utils import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")

@@ -15,6 +15,7 @@ from keras_ssl.io_utils import atomic_directory
 from keras_ssl.methods import export
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
+from keras_ssl.ops_utils import l2_normalize
 
 # METHODS.md section 15: t starts at ln(1 / 0.07) and is clamped to [0, ln 100].
 INITIAL_LOGIT_SCALE = math.log(1 / 0.07)
@@ -140,12 +141,12 @@ class CLIP(SSLModel):
     def encode_images(self, images, training=False):
         """Unit-norm joint-space embeddings `(B, embed_dim)` of raw images."""
         features = self.encoder(ops.cast(images, "float32"), training=training)
-        return losses.l2_normalize(self.image_projection(features, training=training))
+        return l2_normalize(self.image_projection(features, training=training))
 
     def encode_text(self, tokens, training=False):
         """Unit-norm joint-space embeddings `(B, embed_dim)` of token ids."""
         features = self.text_encoder(tokens, training=training)
-        return losses.l2_normalize(self.text_projection(features, training=training))
+        return l2_normalize(self.text_projection(features, training=training))
 
     def image_tower(self):
         """A functional `keras.Model` from raw images to unit-norm joint

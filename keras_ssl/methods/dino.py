@@ -7,6 +7,7 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_positive
 from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
 from keras_ssl.callbacks.teacher_temperature import TeacherTemperature
 from keras_ssl.methods.momentum import MomentumModel
@@ -103,7 +104,7 @@ class DINO(MomentumModel):
             ("teacher_temperature", teacher_temperature),
             ("warmup_teacher_temperature", warmup_teacher_temperature),
         ):
-            losses.check_positive(name, value)
+            check_positive(name, value)
         if not 0.0 <= center_momentum <= 1.0:
             raise ValueError(f"`center_momentum` must be in [0, 1]. Received: {center_momentum}")
         if not 1 <= num_global_crops <= self.num_views:

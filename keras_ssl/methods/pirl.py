@@ -9,9 +9,11 @@ from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl import recipes
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
 from keras_ssl.methods.multi_crop import ANY_SIZE_HINT
+from keras_ssl.ops_utils import l2_normalize
 
 _NEEDS_INDEX = (
     "PIRL's memory bank needs each image's dataset index: give dicts "
@@ -103,7 +105,7 @@ class PIRL(SSLModel):
         temperature = default("temperature", temperature)
         jigsaw_weight = default("jigsaw_weight", jigsaw_weight)
         loss = default("loss", loss)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         if loss not in ("nce", "info_nce"):
             raise ValueError(f"`loss` must be 'nce' or 'info_nce'. Received: loss={loss!r}")
         if not 0.0 <= jigsaw_weight <= 1.0:
@@ -193,14 +195,14 @@ class PIRL(SSLModel):
     def forward(self, views, training):
         image, patches, index = views
         features = self.encoder(image, training=training)
-        f = losses.l2_normalize(self.projector(features, training=training))
+        f = l2_normalize(self.projector(features, training=training))
         num_patches, size = patches.shape[1], patches.shape[2]
         flat = ops.reshape(patches, (-1, size, size, patches.shape[-1]))
         patch_embeddings = self.patch_projector(
             self.patch_encoder(flat, training=training), training=training
         )
         concatenated = ops.reshape(patch_embeddings, (-1, num_patches * self.embedding_dim))
-        g = losses.l2_normalize(self.jigsaw_head(concatenated, training=training))
+        g = l2_normalize(self.jigsaw_head(concatenated, training=training))
         return {
             "features": (features,),
             "image_embeddings": f,

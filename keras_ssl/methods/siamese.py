@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_positive
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
 
@@ -91,7 +92,7 @@ class SiameseContrastive(SSLModel):
             raise ValueError(
                 f"`num_negatives` must be an int >= 1. Received: {num_negatives!r}"
             )
-        losses.check_positive("margin", margin)
+        check_positive("margin", margin)
         self.embedding_dim = embedding_dim
         self.margin = float(margin)
         self.num_negatives = num_negatives

@@ -7,8 +7,10 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods.base import SSLModel
 from keras_ssl.methods.multi_crop import encode_by_size
+from keras_ssl.ops_utils import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -110,7 +112,7 @@ class SwAV(SSLModel):
         freeze_prototypes_epochs = default("freeze_prototypes_epochs", freeze_prototypes_epochs)
         queue_size = default("queue_size", queue_size)
         queue_start_epoch = default("queue_start_epoch", queue_start_epoch)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         if epsilon <= 0 or sinkhorn_iterations < 1:
             raise ValueError(
                 "`epsilon` must be > 0 and `sinkhorn_iterations` >= 1. Received: "
@@ -165,7 +167,7 @@ class SwAV(SSLModel):
     def forward(self, views, training):
         features = encode_by_size(self.encoder, views, training)
         projections = self.projector(ops.concatenate(features, axis=0), training=training)
-        embeddings = losses.l2_normalize(projections)
+        embeddings = l2_normalize(projections)
         frozen = self.epoch < self.freeze_prototypes_epochs
         scores = self.prototypes(embeddings, frozen=frozen)
         return {
