@@ -166,23 +166,14 @@ class SSLModel(keras.Model):
             self.probe_accuracy = keras.metrics.SparseCategoricalAccuracy(
                 name="probe_accuracy"
             )
-        self.step = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="step",
-        )
+        self.step = distribute.add_state_variable(self, "step", dtype="int32")
         # The first step the guard refused (-1: none); see `train_step`.
         self.nonfinite_guard = nonfinite_guard
-        self.nonfinite_step = self.add_weight(
-            shape=(),
+        self.nonfinite_step = distribute.add_state_variable(
+            self,
+            "nonfinite_step",
             dtype="int32",
             initializer=keras.initializers.Constant(-1),
-            trainable=False,
-            aggregation="only_first_replica",
-            name="nonfinite_step",
         )
 
     # ---------------------------------------------------------------- building

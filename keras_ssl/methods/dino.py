@@ -143,21 +143,11 @@ class DINO(MomentumModel):
             name="projector",
         )
         self.build_target()
-        self.center = self.add_weight(
-            shape=(self.num_prototypes,),
-            dtype="float32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="center",
-        )
-        self.teacher_temperature = self.add_weight(
-            shape=(),
-            dtype="float32",
+        self.center = distribute.add_state_variable(self, "center", shape=(self.num_prototypes,))
+        self.teacher_temperature = distribute.add_state_variable(
+            self,
+            "teacher_temperature",
             initializer=keras.initializers.Constant(self.warmup_teacher_temperature),
-            trainable=False,
-            aggregation="only_first_replica",
-            name="teacher_temperature",
         )
         self.teacher_entropy = keras.metrics.Mean(name="teacher_entropy")
         self.kl = keras.metrics.Mean(name="kl")

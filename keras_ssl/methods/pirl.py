@@ -129,14 +129,7 @@ class PIRL(SSLModel):
             self.jigsaw.num_patches * embedding_dim, "jigsaw_head"
         )
         self.memory_bank = layers.MemoryBank(num_items, embedding_dim, name="memory_bank")
-        self.normalizer = self.add_weight(
-            shape=(),
-            dtype="float32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="nce_normalizer",
-        )
+        self.normalizer = distribute.add_state_variable(self, "nce_normalizer")
         self.built = True
 
     def _linear(self, input_dim, name):

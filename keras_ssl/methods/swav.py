@@ -141,23 +141,13 @@ class SwAV(SSLModel):
         )
         self.prototypes = layers.Prototypes(self.num_prototypes, name="prototypes")
         self.prototypes.build((None, self.projection_dims[-1]))
-        self.epoch = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="epoch",
-        )
+        self.epoch = distribute.add_state_variable(self, "epoch", dtype="int32")
         self.queue = None
         if self.queue_size:
-            self.queue = self.add_weight(
+            self.queue = distribute.add_state_variable(
+                self,
+                "queue",
                 shape=(len(self.assign_crops), self.queue_size, self.projection_dims[-1]),
-                dtype="float32",
-                initializer="zeros",
-                trainable=False,
-                aggregation="only_first_replica",
-                name="queue",
             )
         self.built = True
 
