@@ -7,6 +7,7 @@ from keras_ssl.augmentation.color_jitter import ColorJitter
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
+from keras_ssl.augmentation.jigsaw import Jigsaw
 from keras_ssl.augmentation.random_apply import RandomApply
 from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
 from keras_ssl.augmentation.solarize import Solarize
@@ -179,6 +180,74 @@ def byol_views(size, min_scale=0.08, cifar=None, seed=None):
             for blur, solarize in ((1.0, 0.0), (0.1, 0.2))
         ]
     )
+
+
+def pirl_views(size, cifar=None, seed=None):
+    """PIRL's augmentation (Misra and van der Maaten 2019, "Self-Supervised
+    Learning of Pretext-Invariant Representations",
+    https://arxiv.org/abs/1912.01991; VISSL's PIRL config).
+
+    View 1, the image: `RandomResizedCrop(size, size, scale=(0.08, 1))`,
+    horizontal flip, `ColorJitter(0.4, 0.4, 0.4, 0.2)` with probability 0.8,
+    grayscale with probability 0.2. View 2, the jigsaw: `Jigsaw(64, 85)`
+    (a (0.6, 1) crop to 255 px, 85 px cells, 64 px patches, the paper's);
+    the CIFAR variant `Jigsaw(24, 32)` (96 px, 32 px cells, 24 px patches, a
+    library choice for images of at most 64 px).
+
+    Args:
+        size: int > 0, output side of the image view.
+        cifar: bool or None, picks the CIFAR variant; None means `size <= 64`.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with two pipelines: images and `(B, 9, p, p, C)`
+        patches.
+    """
+    size = _check_size(size)
+    seeds = _seeds(seed)
+    image = _pipeline(size, seeds, scale=(0.08, 1.0), jitter=(0.4, 0.4, 0.4, 0.2))
+    cells = (24, 32) if _is_cifar(size, cifar) else (64, 85)
+    return ViewAugmenter([image, [Jigsaw(*cells, seed=next(seeds))]])
+
+
+def cpc_views(size, seed=None):
+    """CPC's image-level augmentation (the library's small-image version of
+    CPC v2, Hénaff et al. 2020, "Data-Efficient Image Recognition with
+    Contrastive Predictive Coding", https://arxiv.org/abs/1905.09272): one
+    view, `RandomResizedCrop(size, size, scale=(0.3, 1))`, horizontal flip,
+    `ColorJitter(0.4, 0.4, 0.4, 0.1)` with probability 0.8, grayscale with
+    probability 0.2. The patches are cut in the model (`layers.PatchGrid`).
+
+    Args:
+        size: int > 0, output side of the view.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with one pipeline.
+    """
+    size = _check_size(size)
+    return ViewAugmenter(
+        [_pipeline(size, _seeds(seed), scale=(0.3, 1.0), jitter=(0.4, 0.4, 0.4, 0.1))]
+    )
+
+
+def clip_views(size, seed=None):
+    """CLIP's only augmentation (Radford et al. 2021, "Learning Transferable
+    Visual Models From Natural Language Supervision",
+    https://arxiv.org/abs/2103.00020, section 2.5): one view, a random
+    square crop, `RandomResizedCrop(size, size, scale=(0.5, 1),
+    ratio=(1, 1))`.
+
+    Args:
+        size: int > 0, output side of the view.
+        seed: int or None, the crop's seed.
+
+    Returns:
+        A `ViewAugmenter` with one pipeline.
+    """
+    size = _check_size(size)
+    crop = RandomResizedCrop(size, size, scale=(0.5, 1.0), ratio=(1.0, 1.0), seed=seed)
+    return ViewAugmenter([[crop]])
 
 
 def _check_size(size):

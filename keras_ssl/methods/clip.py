@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ssl import augmentation
+from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.data.captions import CAPTION_TEMPLATES
 from keras_ssl.io_utils import atomic_directory
@@ -20,21 +20,6 @@ from keras_ssl.ops_utils import l2_normalize
 # METHODS.md section 15: t starts at ln(1 / 0.07) and is clamped to [0, ln 100].
 INITIAL_LOGIT_SCALE = math.log(1 / 0.07)
 MAX_LOGIT_SCALE = math.log(100.0)
-
-
-@keras.saving.register_keras_serializable(package="keras_ssl")
-class ClipValue(keras.constraints.Constraint):
-    """Clamps a weight to `[min_value, max_value]` after each optimizer step."""
-
-    def __init__(self, min_value, max_value):
-        self.min_value = min_value
-        self.max_value = max_value
-
-    def __call__(self, w):
-        return ops.clip(w, self.min_value, self.max_value)
-
-    def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value}
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -121,7 +106,7 @@ class CLIP(SSLModel):
             shape=(),
             dtype="float32",
             initializer=keras.initializers.Constant(INITIAL_LOGIT_SCALE),
-            constraint=ClipValue(0.0, MAX_LOGIT_SCALE),
+            constraint=layers.ClipValue(0.0, MAX_LOGIT_SCALE),
             name="logit_scale",
         )
         self.built = True
@@ -130,12 +115,6 @@ class CLIP(SSLModel):
     def image_encoder(self):
         """The image backbone (same object as `backbone`)."""
         return self.backbone
-
-    def default_augmenter(self, image_size):
-        crop = augmentation.RandomResizedCrop(
-            image_size, image_size, scale=(0.5, 1.0), ratio=(1.0, 1.0)
-        )
-        return augmentation.ViewAugmenter([[crop]])
 
     # ------------------------------------------------------------ embeddings
     def encode_images(self, images, training=False):

@@ -8,7 +8,6 @@ from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
-from keras_ssl import recipes
 from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
@@ -165,17 +164,6 @@ class PIRL(SSLModel):
             ) from error
         encoder.name = "patch_encoder"
         return encoder
-
-    def default_augmenter(self, image_size):
-        image = [
-            augmentation.RandomResizedCrop(image_size, image_size, scale=(0.08, 1.0)),
-            keras.layers.RandomFlip("horizontal", dtype="float32"),
-            augmentation.RandomApply(augmentation.ColorJitter(0.4, 0.4, 0.4, 0.2), 0.8),
-            augmentation.RandomGrayscale(0.2),
-        ]
-        small = recipes.is_small(image_size)
-        jigsaw = augmentation.Jigsaw(24, 32) if small else augmentation.Jigsaw(64, 85)
-        return augmentation.ViewAugmenter([image, [jigsaw]])
 
     # ---------------------------------------------------------------- the step
     def make_views(self, x):
