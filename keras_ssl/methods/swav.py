@@ -8,6 +8,7 @@ from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.arg_checks import check_temperature
+from keras_ssl.callbacks.epoch_counter import EpochCounter
 from keras_ssl.methods.base import SSLModel
 from keras_ssl.methods.multi_crop import encode_by_size
 from keras_ssl.ops_utils import l2_normalize
@@ -223,12 +224,3 @@ class SwAV(SSLModel):
             queue_start_epoch=self.queue_start_epoch,
         )
         return config
-
-
-class EpochCounter(keras.callbacks.Callback):
-    """Sets `model.epoch` (0-based, `initial_epoch` included) at the start of
-    each epoch, for schedules decided in the graph by epoch. `SwAV.fit` adds
-    it."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.epoch.assign(epoch)
