@@ -9,8 +9,8 @@ from keras import ops
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl import recipes
+from keras_ssl.methods.any_size import ANY_SIZE_HINT
 from keras_ssl.methods.base import SSLModel
-from keras_ssl.methods.multi_crop import ANY_SIZE_HINT
 
 
 def context_network(grid, dim, width=256, num_blocks=3, name="context"):

@@ -10,8 +10,8 @@ from keras_ssl import losses
 from keras_ssl.arg_checks import check_positive
 from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
 from keras_ssl.callbacks.teacher_temperature import TeacherTemperature
+from keras_ssl.methods.any_size import encode_by_size
 from keras_ssl.methods.momentum import MomentumModel
-from keras_ssl.methods.multi_crop import encode_by_size
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")

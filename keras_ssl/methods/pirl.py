@@ -10,8 +10,8 @@ from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import input_checks
+from keras_ssl.methods.any_size import ANY_SIZE_HINT
 from keras_ssl.methods.base import SSLModel
-from keras_ssl.methods.multi_crop import ANY_SIZE_HINT
 from keras_ssl.ops_utils import l2_normalize
 
 _NEEDS_INDEX = (

@@ -9,8 +9,8 @@ from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.arg_checks import check_temperature
 from keras_ssl.callbacks.epoch_counter import EpochCounter
+from keras_ssl.methods.any_size import encode_by_size
 from keras_ssl.methods.base import SSLModel
-from keras_ssl.methods.multi_crop import encode_by_size
 from keras_ssl.ops_utils import l2_normalize
 
 
