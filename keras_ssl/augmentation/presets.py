@@ -251,7 +251,15 @@ def clip_views(size, seed=None):
     return ViewAugmenter([[crop]])
 
 
-def _local_size(size, local_size, cifar):
+def _multicrop_sizes(size, num_local, local_size, cifar):
+    """`(size, local_size, cifar)` of a multi-crop recipe, checked; the
+    local side defaults to `size // 2` (CIFAR) or `round(size * 96 / 224)`."""
+    size = _check_size(size)
+    if not isinstance(num_local, int) or num_local < 0:
+        raise ValueError(
+            f"`num_local` must be an int >= 0. Received: num_local={num_local!r}"
+        )
+    cifar = _is_cifar(size, cifar)
     if local_size is None:
         local_size = size // 2 if cifar else round(size * 96 / 224)
     local_size = _check_size(local_size)
@@ -260,14 +268,7 @@ def _local_size(size, local_size, cifar):
             f"`local_size` must be <= the global crop size {size}. "
             f"Received: local_size={local_size}"
         )
-    return local_size
-
-
-def _check_num_local(num_local):
-    if not isinstance(num_local, int) or num_local < 0:
-        raise ValueError(
-            f"`num_local` must be an int >= 0. Received: num_local={num_local!r}"
-        )
+    return size, local_size, cifar
 
 
 def swav_multicrop(
@@ -296,10 +297,7 @@ def swav_multicrop(
     Returns:
         A `MultiCrop` with 2 global and `num_local` local crops.
     """
-    size = _check_size(size)
-    _check_num_local(num_local)
-    cifar = _is_cifar(size, cifar)
-    local_size = _local_size(size, local_size, cifar)
+    size, local_size, cifar = _multicrop_sizes(size, num_local, local_size, cifar)
     s = (0.5 if cifar else 1.0) if strength is None else strength
     if s < 0:
         raise ValueError(f"`strength` must be >= 0. Received: strength={strength}")
@@ -346,10 +344,7 @@ def dino_multicrop(size, num_local=8, local_size=None, cifar=None, seed=None):
     Returns:
         A `MultiCrop` with 2 global and `num_local` local crops.
     """
-    size = _check_size(size)
-    _check_num_local(num_local)
-    cifar = _is_cifar(size, cifar)
-    local_size = _local_size(size, local_size, cifar)
+    size, local_size, cifar = _multicrop_sizes(size, num_local, local_size, cifar)
     seeds = _seeds(seed)
 
     def crop(side, scale, blur, solarize=0.0):

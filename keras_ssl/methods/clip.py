@@ -20,6 +20,10 @@ from keras_ssl.ops_utils import l2_normalize
 # METHODS.md section 15: t starts at ln(1 / 0.07) and is clamped to [0, ln 100].
 INITIAL_LOGIT_SCALE = math.log(1 / 0.07)
 MAX_LOGIT_SCALE = math.log(100.0)
+_PAIR_KEYS = ("images", "tokens")
+_NEEDS_PAIRS = (
+    "CLIP trains on dicts {'images': (B, H, W, C), 'tokens': int (B, L)} of matching pairs."
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -192,7 +196,7 @@ class CLIP(SSLModel):
     # ---------------------------------------------------------------- the step
     def make_views(self, x):
         """`(image_view, tokens)`: one augmented view of the images."""
-        self._check_pairs(x)
+        input_checks.check_dict_keys(x, _PAIR_KEYS, _NEEDS_PAIRS)
         (view,) = self.augmenter(x["images"], training=True)
         return view, x["tokens"]
 
@@ -232,39 +236,18 @@ class CLIP(SSLModel):
                 return layer.vocabulary_size
         return None
 
-    @staticmethod
-    def _check_pairs(x):
-        if not isinstance(x, dict) or set(x) != {"images", "tokens"}:
-            keys = sorted(x) if isinstance(x, dict) else type(x).__name__
-            raise ValueError(
-                "CLIP trains on dicts {'images': (B, H, W, C), 'tokens': int "
-                f"(B, L)}} of matching pairs. Received: {keys}"
-            )
-
     def check_inputs(self, x, y, batch_size, needs_loss):
         if not needs_loss:
             return super().check_inputs(x, y, batch_size, needs_loss)
-        if hasattr(x, "element_spec"):
-            spec = x.element_spec
-            if isinstance(spec, tuple):
-                spec, y = spec[0], (spec[1] if len(spec) > 1 else None)
-            x, batch = spec, None
-        else:
-            self._check_pairs(x)
-            n = x["images"].shape[0]
-            batch = min(batch_size or 32, n)
-        self._check_pairs(x)
+        is_dataset = hasattr(x, "element_spec")
+        x, y = input_checks.unpack_inputs(x, y)
+        input_checks.check_dict_keys(x, _PAIR_KEYS, _NEEDS_PAIRS)
+        batch = None if is_dataset else min(batch_size or 32, x["images"].shape[0])
         input_checks.check_images(self, x["images"], "x['images']", raw=True)
         tokens = x["tokens"]
-        dtype = getattr(tokens.dtype, "name", str(tokens.dtype))
-        if len(tokens.shape) != 2 or "int" not in dtype:
-            raise ValueError(
-                "`x['tokens']` must be integer token ids of shape (B, L). "
-                f"Received: shape={tuple(tokens.shape)}, dtype={dtype}"
-            )
-        input_checks.check_id_range(
-            tokens, "x['tokens']", self._vocabulary_size(), "token ids below the text "
-            "encoder's vocabulary size"
+        input_checks.check_ids(
+            tokens, "x['tokens']", ("B", "L"), "token ids", self._vocabulary_size(),
+            "the text encoder's vocabulary size",
         )
         images_batch, tokens_batch = x["images"].shape[0], tokens.shape[0]
         if None not in (images_batch, tokens_batch) and images_batch != tokens_batch:

@@ -14,6 +14,7 @@ from keras_ssl.methods.any_size import ANY_SIZE_HINT
 from keras_ssl.methods.base import SSLModel
 from keras_ssl.ops_utils import l2_normalize
 
+_INDEX_KEYS = ("images", "index")
 _NEEDS_INDEX = (
     "PIRL's memory bank needs each image's dataset index: give dicts "
     "{'images': (B, H, W, C), 'index': int (B,)}, e.g. "
@@ -168,8 +169,7 @@ class PIRL(SSLModel):
     # ---------------------------------------------------------------- the step
     def make_views(self, x):
         """`(image_view, patches, index)`."""
-        if not isinstance(x, dict) or set(x) != {"images", "index"}:
-            raise ValueError(_NEEDS_INDEX)
+        input_checks.check_dict_keys(x, _INDEX_KEYS, _NEEDS_INDEX)
         image, patches = self.augmenter(x["images"], training=True)
         return image, patches, x["index"]
 
@@ -232,22 +232,12 @@ class PIRL(SSLModel):
     def check_inputs(self, x, y, batch_size, needs_loss):
         if not needs_loss:
             return super().check_inputs(x, y, batch_size, needs_loss)
-        spec = getattr(x, "element_spec", None)
-        if spec is not None:
-            x, y = (spec[0], spec[1] if len(spec) > 1 else None) if isinstance(spec, tuple) else (spec, None)
-        if not isinstance(x, dict) or set(x) != {"images", "index"}:
-            raise ValueError(_NEEDS_INDEX)
+        x, y = input_checks.unpack_inputs(x, y)
+        input_checks.check_dict_keys(x, _INDEX_KEYS, _NEEDS_INDEX)
         input_checks.check_images(self, x["images"], "x['images']", raw=True)
-        index = x["index"]
-        dtype = getattr(index.dtype, "name", str(index.dtype))
-        if len(index.shape) != 1 or "int" not in dtype:
-            raise ValueError(
-                "`x['index']` must be integer dataset indices of shape (B,). "
-                f"Received: shape={tuple(index.shape)}, dtype={dtype}"
-            )
-        input_checks.check_id_range(
-            index, "x['index']", self.num_items, "dataset indices below `num_items` (the "
-            "memory bank's rows)"
+        input_checks.check_ids(
+            x["index"], "x['index']", ("B",), "dataset indices", self.num_items,
+            "`num_items` (the memory bank's rows)",
         )
         input_checks.check_labels(self, y, "y")
 
