@@ -114,6 +114,21 @@ def first_local_values(model, values):
     )
 
 
+def add_state_variable(layer, name, shape=(), dtype="float32", initializer="zeros"):
+    """Adds a non-trainable state variable (counter, queue, bank, flag) to
+    `layer`: written in the step, read by every replica, aggregated from the
+    first replica only (each replica writes the same value, so a sum or mean
+    across replicas would be wrong). Saved with the model under `name`."""
+    return layer.add_weight(
+        shape=shape,
+        dtype=dtype,
+        initializer=initializer,
+        trainable=False,
+        aggregation="only_first_replica",
+        name=name,
+    )
+
+
 def global_positive_indices(n):
     """Global row indices `replica_id() * n + arange(n)` of the local rows."""
     return replica_id() * n + ops.arange(n, dtype="int32")

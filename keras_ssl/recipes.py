@@ -421,11 +421,13 @@ _TABLE = {
         dict(
             _PIRL_OPTIMIZER,
             model=dict(_PIRL, num_negatives=32000),
+            augmentation="pirl_views",
             source="PIRL paper and VISSL (docs/methods.md, PIRL)",
         ),
         dict(
             _PIRL_OPTIMIZER,
             model=dict(_PIRL, num_negatives=4096),
+            augmentation="pirl_views",
             source="docs/methods.md, PIRL, small-image version (library choice)",
         ),
     ),
@@ -433,6 +435,7 @@ _TABLE = {
         dict(
             _CPC_OPTIMIZER,
             model=_CPC,
+            augmentation="cpc_views",
             source="docs/methods.md, CPC, small-image version; Adam 2e-4 as CPC v1 "
             "(unconfirmed), per 256 images",
         )
@@ -442,6 +445,7 @@ _TABLE = {
         dict(
             _CLIP_OPTIMIZER,
             model=dict(embed_dim=512),
+            augmentation="clip_views",
             source="CLIP paper (docs/methods.md, CLIP, unconfirmed except the scale): "
             "AdamW 5e-4 (taken per 256 images), wd 0.2, 2000 warm-up steps",
         )

@@ -7,6 +7,8 @@ from keras_ssl.augmentation.color_jitter import ColorJitter
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
+from keras_ssl.augmentation.jigsaw import Jigsaw
+from keras_ssl.augmentation.multi_crop import MultiCrop
 from keras_ssl.augmentation.random_apply import RandomApply
 from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
 from keras_ssl.augmentation.solarize import Solarize
@@ -178,6 +180,186 @@ def byol_views(size, min_scale=0.08, cifar=None, seed=None):
             )
             for blur, solarize in ((1.0, 0.0), (0.1, 0.2))
         ]
+    )
+
+
+def pirl_views(size, cifar=None, seed=None):
+    """PIRL's augmentation (Misra and van der Maaten 2019, "Self-Supervised
+    Learning of Pretext-Invariant Representations",
+    https://arxiv.org/abs/1912.01991; VISSL's PIRL config).
+
+    View 1, the image: `RandomResizedCrop(size, size, scale=(0.08, 1))`,
+    horizontal flip, `ColorJitter(0.4, 0.4, 0.4, 0.2)` with probability 0.8,
+    grayscale with probability 0.2. View 2, the jigsaw: `Jigsaw(64, 85)`
+    (a (0.6, 1) crop to 255 px, 85 px cells, 64 px patches, the paper's);
+    the CIFAR variant `Jigsaw(24, 32)` (96 px, 32 px cells, 24 px patches, a
+    library choice for images of at most 64 px).
+
+    Args:
+        size: int > 0, output side of the image view.
+        cifar: bool or None, picks the CIFAR variant; None means `size <= 64`.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with two pipelines: images and `(B, 9, p, p, C)`
+        patches.
+    """
+    size = _check_size(size)
+    seeds = _seeds(seed)
+    image = _pipeline(size, seeds, scale=(0.08, 1.0), jitter=(0.4, 0.4, 0.4, 0.2))
+    cells = (24, 32) if _is_cifar(size, cifar) else (64, 85)
+    return ViewAugmenter([image, [Jigsaw(*cells, seed=next(seeds))]])
+
+
+def cpc_views(size, seed=None):
+    """CPC's image-level augmentation (the library's small-image version of
+    CPC v2, Hénaff et al. 2020, "Data-Efficient Image Recognition with
+    Contrastive Predictive Coding", https://arxiv.org/abs/1905.09272): one
+    view, `RandomResizedCrop(size, size, scale=(0.3, 1))`, horizontal flip,
+    `ColorJitter(0.4, 0.4, 0.4, 0.1)` with probability 0.8, grayscale with
+    probability 0.2. The patches are cut in the model (`layers.PatchGrid`).
+
+    Args:
+        size: int > 0, output side of the view.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `ViewAugmenter` with one pipeline.
+    """
+    size = _check_size(size)
+    return ViewAugmenter(
+        [_pipeline(size, _seeds(seed), scale=(0.3, 1.0), jitter=(0.4, 0.4, 0.4, 0.1))]
+    )
+
+
+def clip_views(size, seed=None):
+    """CLIP's only augmentation (Radford et al. 2021, "Learning Transferable
+    Visual Models From Natural Language Supervision",
+    https://arxiv.org/abs/2103.00020, section 2.5): one view, a random
+    square crop, `RandomResizedCrop(size, size, scale=(0.5, 1),
+    ratio=(1, 1))`.
+
+    Args:
+        size: int > 0, output side of the view.
+        seed: int or None, the crop's seed.
+
+    Returns:
+        A `ViewAugmenter` with one pipeline.
+    """
+    size = _check_size(size)
+    crop = RandomResizedCrop(size, size, scale=(0.5, 1.0), ratio=(1.0, 1.0), seed=seed)
+    return ViewAugmenter([[crop]])
+
+
+def _multicrop_sizes(size, num_local, local_size, cifar):
+    """`(size, local_size, cifar)` of a multi-crop recipe, checked; the
+    local side defaults to `size // 2` (CIFAR) or `round(size * 96 / 224)`."""
+    size = _check_size(size)
+    if not isinstance(num_local, int) or num_local < 0:
+        raise ValueError(
+            f"`num_local` must be an int >= 0. Received: num_local={num_local!r}"
+        )
+    cifar = _is_cifar(size, cifar)
+    if local_size is None:
+        local_size = size // 2 if cifar else round(size * 96 / 224)
+    local_size = _check_size(local_size)
+    if local_size > size:
+        raise ValueError(
+            f"`local_size` must be <= the global crop size {size}. "
+            f"Received: local_size={local_size}"
+        )
+    return size, local_size, cifar
+
+
+def swav_multicrop(
+    size, num_local=6, local_size=None, strength=None, cifar=None, seed=None
+):
+    """SwAV's multi-crop augmentation (SwAV repo, docs/methods.md, SwAV).
+
+    2 global crops `RandomResizedCrop(size, scale=(0.14, 1))` and `num_local`
+    local crops `RandomResizedCrop(local_size, scale=(0.05, 0.14))`; every
+    crop: horizontal flip, `ColorJitter(0.8 s, 0.8 s, 0.8 s, 0.2 s)` with
+    probability 0.8, grayscale with probability 0.2, Gaussian blur with
+    probability 0.5 (kernel a tenth of the crop side). ImageNet: 2 x 224 +
+    6 x 96 px with `s = 1`. The CIFAR variant (DESIGN: no blur, jitter
+    strength 0.5) uses local crops of half the global size (16 px for 32),
+    a choice of ours: the papers give no CIFAR multi-crop recipe.
+
+    Args:
+        size: int > 0, side of the global crops.
+        num_local: int >= 0, number of local crops. Default 6.
+        local_size: side of the local crops; default `round(size * 96 /
+            224)`, or `size // 2` for the CIFAR variant.
+        strength: color jitter strength `s`; default 1, or 0.5 for CIFAR.
+        cifar: bool or None, picks the CIFAR variant; None means `size <= 64`.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `MultiCrop` with 2 global and `num_local` local crops.
+    """
+    size, local_size, cifar = _multicrop_sizes(size, num_local, local_size, cifar)
+    s = (0.5 if cifar else 1.0) if strength is None else strength
+    if s < 0:
+        raise ValueError(f"`strength` must be >= 0. Received: strength={strength}")
+    seeds = _seeds(seed)
+
+    def crop(side, scale):
+        return _pipeline(
+            side,
+            seeds,
+            scale=scale,
+            jitter=(0.8 * s, 0.8 * s, 0.8 * s, 0.2 * s),
+            blur=0.0 if cifar else 0.5,
+        )
+
+    return MultiCrop(
+        [crop(size, (0.14, 1.0)) for _ in range(2)],
+        [crop(local_size, (0.05, 0.14)) for _ in range(num_local)],
+    )
+
+
+def dino_multicrop(size, num_local=8, local_size=None, cifar=None, seed=None):
+    """DINO's multi-crop augmentation (Caron et al. 2021, "Emerging Properties
+    in Self-Supervised Vision Transformers", https://arxiv.org/abs/2104.14294;
+    DINO repo, docs/methods.md, DINO).
+
+    Global crops `RandomResizedCrop(size, scale=(0.4, 1))` with BYOL's
+    asymmetric recipe: flip, `ColorJitter(0.4, 0.4, 0.2, 0.1)` with
+    probability 0.8, grayscale 0.2; global 1 blurred always, global 2 blurred
+    with probability 0.1 and solarized with probability 0.2. `num_local`
+    local crops `RandomResizedCrop(local_size, scale=(0.05, 0.4))`, same
+    color ops, blur 0.5. The repo resizes with bicubic interpolation; ours is
+    bilinear. The CIFAR variant drops the blur (solo-learn's asymmetric CIFAR
+    preset) and uses local crops of half the global size, a choice of ours.
+
+    Args:
+        size: int > 0, side of the global crops.
+        num_local: int >= 0, number of local crops. Default 8 (repo; lightly
+            uses 6).
+        local_size: side of the local crops; default `round(size * 96 /
+            224)`, or `size // 2` for the CIFAR variant.
+        cifar: bool or None, picks the CIFAR variant; None means `size <= 64`.
+        seed: int or None, as in `simclr_views`.
+
+    Returns:
+        A `MultiCrop` with 2 global and `num_local` local crops.
+    """
+    size, local_size, cifar = _multicrop_sizes(size, num_local, local_size, cifar)
+    seeds = _seeds(seed)
+
+    def crop(side, scale, blur, solarize=0.0):
+        return _pipeline(
+            side,
+            seeds,
+            scale=scale,
+            jitter=(0.4, 0.4, 0.2, 0.1),
+            blur=0.0 if cifar else blur,
+            solarize=solarize,
+        )
+
+    return MultiCrop(
+        [crop(size, (0.4, 1.0), 1.0), crop(size, (0.4, 1.0), 0.1, 0.2)],
+        [crop(local_size, (0.05, 0.4), 0.5) for _ in range(num_local)],
     )
 
 

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_ssl.evaluation.knn import _check_knn_args
+from keras_ssl.evaluation.checks import check_knn_args
 from keras_ssl.evaluation.knn import knn_accuracy
 
 
@@ -56,7 +56,7 @@ class KNNMonitor(keras.callbacks.Callback):
         verbose=1,
     ):
         super().__init__()
-        _check_knn_args(k, temperature)
+        check_knn_args(k, temperature)
         if every < 1:
             raise ValueError(f"`every` must be >= 1, got every={every!r}.")
         self.train_data = train_data

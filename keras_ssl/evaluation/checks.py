@@ -28,3 +28,14 @@ def check_finite(values, what):
         "and train with the non-finite guard on (the default of keras_ssl's "
         "methods), which stops at the first such step."
     )
+
+
+def check_knn_args(k, temperature):
+    """Raises `ValueError` unless `k` is an int >= 1 and `temperature` a
+    finite number > 0 (the kNN classifier's arguments)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"`k` must be an integer >= 1, got k={k!r}.")
+    if not 0 < temperature < float("inf"):
+        raise ValueError(
+            f"`temperature` must be > 0, got temperature={temperature!r}."
+        )

@@ -10,8 +10,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ssl.evaluation.batches import image_label_batches
 from keras_ssl.evaluation.checks import check_finite
-from keras_ssl.evaluation.knn import _batches
 from keras_ssl.evaluation.linear_probe import check_labels
 from keras_ssl.evaluation.linear_probe import top1_top5
 from keras_ssl.evaluation.subsets import DEFAULT_SEED
@@ -130,7 +130,7 @@ def fine_tune(
         train_labels = np.reshape(np.asarray(train[1]), (-1,))
         steps_per_epoch = -(-len(train_labels) // batch_size)
     else:
-        batches = [y for _, y in _batches(train, batch_size)]
+        batches = [y for _, y in image_label_batches(train, batch_size)]
         if any(y is None for y in batches):
             check_labels("train", None, 0)
         train_labels = np.concatenate([np.reshape(np.asarray(y), (-1,)) for y in batches])
@@ -176,7 +176,7 @@ def fine_tune(
         )
 
     logits, labels = [], []
-    for images, batch_labels in _batches(test, batch_size):
+    for images, batch_labels in image_label_batches(test, batch_size):
         if batch_labels is None:
             check_labels("test", None, num_classes)
         logits.append(

@@ -9,35 +9,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ssl.evaluation.batches import image_label_batches
 from keras_ssl.evaluation.checks import check_finite
-
-def _check_knn_args(k, temperature):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"`k` must be an integer >= 1, got k={k!r}.")
-    if not 0 < temperature < float("inf"):
-        raise ValueError(
-            f"`temperature` must be > 0, got temperature={temperature!r}."
-        )
-
-
-def _batches(data, batch_size):
-    """Yield `(images, labels or None)` batches of a dataset or arrays."""
-    if isinstance(data, (tuple, list)):
-        if len(data) != 2:
-            raise ValueError(
-                "`data` must be a dataset or an `(x, y)` tuple of arrays, got "
-                f"a {type(data).__name__} of length {len(data)}."
-            )
-        x, y = data
-        for start in range(0, len(x), batch_size):
-            stop = start + batch_size
-            yield x[start:stop], None if y is None else y[start:stop]
-        return
-    for element in data:
-        if isinstance(element, (tuple, list)):
-            yield element[0], element[1] if len(element) > 1 else None
-        else:
-            yield element, None
+from keras_ssl.evaluation.checks import check_knn_args
 
 
 def _encode(encoder, images):
@@ -75,7 +49,7 @@ def embed(encoder, data, batch_size=256, normalize=True, verbose=0):
     """
     features, labels = [], []
     progress = keras.utils.Progbar(None, verbose=verbose, unit_name="batch")
-    for images, batch_labels in _batches(data, batch_size):
+    for images, batch_labels in image_label_batches(data, batch_size):
         if len(ops.shape(images)) != 4:
             raise ValueError(
                 "`data` must hold batches of images of shape (B, H, W, C), "
@@ -135,7 +109,7 @@ def knn_scores(
     Returns:
         float32 NumPy array `(N, num_classes)`.
     """
-    _check_knn_args(k, temperature)
+    check_knn_args(k, temperature)
     check_finite(query_features, "`query_features`")
     check_finite(bank_features, "`bank_features`")
     bank_labels = np.reshape(np.asarray(bank_labels), (-1,)).astype(np.int32)
@@ -239,7 +213,7 @@ def knn_accuracy(
     )
     ```
     """
-    _check_knn_args(k, temperature)
+    check_knn_args(k, temperature)
     bank, bank_labels = embed(encoder, train, batch_size=batch_size)
     query, query_labels = embed(encoder, test, batch_size=batch_size)
     for name, labels in (("train", bank_labels), ("test", query_labels)):

@@ -5,7 +5,7 @@ import keras
 from keras import ops
 
 from keras_ssl import distribute
-from keras_ssl.losses import l2_normalize
+from keras_ssl.ops_utils import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -41,24 +41,15 @@ class FeatureQueue(keras.layers.Layer):
                 raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
         self.size = size
         self.dim = dim
-        self.keys = self.add_weight(
+        self.keys = distribute.add_state_variable(
+            self,
+            "keys",
             shape=(size, dim),
-            dtype="float32",
             initializer=lambda shape, dtype: l2_normalize(
                 keras.random.normal(shape, dtype=dtype)
             ),
-            trainable=False,
-            aggregation="only_first_replica",
-            name="keys",
         )
-        self.pointer = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="pointer",
-        )
+        self.pointer = distribute.add_state_variable(self, "pointer", dtype="int32")
         self.built = True
 
     def enqueue(self, batch):

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_ssl import distribute
-from keras_ssl.losses import l2_normalize
+from keras_ssl.ops_utils import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -49,15 +49,13 @@ class MemoryBank(keras.layers.Layer):
         self.dim = dim
         self.momentum = momentum
         self.seed = seed
-        self.bank = self.add_weight(
+        self.bank = distribute.add_state_variable(
+            self,
+            "bank",
             shape=(num_items, dim),
-            dtype="float32",
             initializer=lambda shape, dtype: l2_normalize(
                 keras.random.uniform(shape, -1.0, 1.0, dtype=dtype)
             ),
-            trainable=False,
-            aggregation="only_first_replica",
-            name="bank",
         )
         self.sampler = keras.random.SeedGenerator(seed, name="sampler")
         self.built = True

@@ -31,7 +31,7 @@ class Prototypes(keras.layers.Layer):
 
     Example:
     >>> prototypes = Prototypes(3000)
-    >>> scores = prototypes(keras_ssl.losses.l2_normalize(z))  # (N, 3000)
+    >>> scores = prototypes(keras.ops.normalize(z))  # (N, 3000)
     """
 
     def __init__(self, num_prototypes, **kwargs):

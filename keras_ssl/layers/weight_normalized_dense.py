@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_ssl import distribute
+
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
 class WeightNormalizedDense(keras.layers.Layer):
@@ -39,14 +41,7 @@ class WeightNormalizedDense(keras.layers.Layer):
         self.norm = None
         if self.trainable_norm:
             self.norm = self.add_weight(shape=(self.units,), initializer="ones", name="norm")
-        self.frozen = self.add_weight(
-            shape=(),
-            initializer="zeros",
-            trainable=False,
-            dtype="float32",
-            aggregation="only_first_replica",
-            name="frozen",
-        )
+        self.frozen = distribute.add_state_variable(self, "frozen")
 
     def call(self, inputs):
         frozen = ops.cast(self.frozen, "bool")

@@ -14,10 +14,7 @@ from keras_ssl.losses.dcl import dclw_loss
 from keras_ssl.losses.dino import dino_loss
 from keras_ssl.losses.ijepa import ijepa_loss
 from keras_ssl.losses.info_nce import InfoNCE
-from keras_ssl.losses.info_nce import check_positive
-from keras_ssl.losses.info_nce import check_temperature
 from keras_ssl.losses.info_nce import info_nce_loss
-from keras_ssl.losses.info_nce import l2_normalize
 from keras_ssl.losses.mae import mae_loss
 from keras_ssl.losses.mae import patchify
 from keras_ssl.losses.moco_v3 import moco_v3_loss

@@ -3,7 +3,7 @@ https://arxiv.org/abs/2006.07733)."""
 
 from keras import ops
 
-from keras_ssl.losses.info_nce import l2_normalize
+from keras_ssl.ops_utils import l2_normalize
 
 
 def byol_loss(p1, p2, z1, z2):

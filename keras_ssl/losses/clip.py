@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_ssl import distribute
-from keras_ssl.losses.info_nce import l2_normalize
+from keras_ssl.ops_utils import l2_normalize
 
 
 def clip_loss(image_embeddings, text_embeddings, logit_scale):

@@ -7,7 +7,7 @@ https://doi.org/10.1109/CVPR.2006.100)."""
 import keras
 from keras import ops
 
-from keras_ssl.losses.info_nce import check_positive
+from keras_ssl.arg_checks import check_positive
 
 _EPSILON = 1e-12
 

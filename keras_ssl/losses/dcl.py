@@ -4,8 +4,8 @@ Contrastive Learning", https://arxiv.org/abs/2110.06848)."""
 from keras import ops
 
 from keras_ssl import distribute
-from keras_ssl.losses.info_nce import check_temperature
-from keras_ssl.losses.info_nce import l2_normalize
+from keras_ssl.arg_checks import check_temperature
+from keras_ssl.ops_utils import l2_normalize
 
 _MASKED = -1e9
 

@@ -1,35 +1,12 @@
 """InfoNCE (van den Oord et al. 2018, "Representation Learning with Contrastive
 Predictive Coding", https://arxiv.org/abs/1807.03748)."""
 
-import math
-import numbers
-
 import keras
-import numpy as np
 from keras import ops
 
 from keras_ssl import distribute
-
-
-def l2_normalize(x, axis=-1):
-    """`x / max(||x||_2, 1e-12)` along `axis`, computed in float32."""
-    return ops.normalize(ops.cast(x, "float32"), axis=axis, epsilon=1e-12)
-
-
-def check_positive(name, value):
-    """Raises `ValueError` naming `name` unless a number (Python or NumPy) is
-    finite and > 0. Tensors and variables (scheduled values) pass unchecked."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if value is None or isinstance(value, (str, bytes, bool)) or (
-        isinstance(value, numbers.Real) and not (math.isfinite(value) and value > 0)
-    ):
-        raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
-
-
-def check_temperature(temperature):
-    """Raises `ValueError` unless a number temperature is finite and > 0."""
-    check_positive("temperature", temperature)
+from keras_ssl.arg_checks import check_temperature
+from keras_ssl.ops_utils import l2_normalize
 
 
 def info_nce_loss(query, positive_key, negative_keys=None, temperature=0.1, normalize=True):

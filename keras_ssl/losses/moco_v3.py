@@ -4,7 +4,7 @@ https://arxiv.org/abs/2104.02057)."""
 
 from keras import ops
 
-from keras_ssl.losses.info_nce import check_temperature
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.losses.info_nce import info_nce_loss
 
 

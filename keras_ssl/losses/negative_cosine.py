@@ -5,7 +5,7 @@ https://arxiv.org/abs/2011.10566)."""
 import keras
 from keras import ops
 
-from keras_ssl.losses.info_nce import l2_normalize
+from keras_ssl.ops_utils import l2_normalize
 
 
 def negative_cosine_similarity(prediction, target):

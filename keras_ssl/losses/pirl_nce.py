@@ -7,8 +7,8 @@ import math
 
 from keras import ops
 
-from keras_ssl.losses.info_nce import check_temperature
-from keras_ssl.losses.info_nce import l2_normalize
+from keras_ssl.arg_checks import check_temperature
+from keras_ssl.ops_utils import l2_normalize
 
 
 def nce_normalizer(embeddings, positives, negatives, num_items, temperature=0.07):

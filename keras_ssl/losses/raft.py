@@ -4,7 +4,7 @@ https://arxiv.org/abs/2011.10944)."""
 
 from keras import ops
 
-from keras_ssl.losses.info_nce import l2_normalize
+from keras_ssl.ops_utils import l2_normalize
 
 
 def raft_loss(p1, p2, t1, t2, alpha=1.0, beta=1.0, z1=None, z2=None):

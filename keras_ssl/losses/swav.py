@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_ssl import distribute
-from keras_ssl.losses.info_nce import check_temperature
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.losses.sinkhorn import sinkhorn
 
 

@@ -11,12 +11,12 @@ from keras_ssl.callbacks.stop_on_nonfinite import StopOnNonFinite
 from keras_ssl.data.elements import from_tfds_elements
 from keras_ssl.methods import crop_pairs
 from keras_ssl.methods import export
+from keras_ssl.methods.any_size import check_crop_sizes
+from keras_ssl.methods.any_size import encode_by_size
+from keras_ssl.methods.any_size import with_any_input_size
 from keras_ssl.methods.auto_compile import compile_with_recipe
 from keras_ssl.methods.input_checks import check_inputs
 from keras_ssl.methods.input_checks import check_pixel_range
-from keras_ssl.methods.multi_crop import check_crop_sizes
-from keras_ssl.methods.multi_crop import encode_by_size
-from keras_ssl.methods.multi_crop import with_any_input_size
 
 # Per-channel statistics of the pixels in [0, 255]. ImageNet: torchvision's
 # values; CIFAR-10: the training set's, as used by lightly and solo-learn.
@@ -166,23 +166,14 @@ class SSLModel(keras.Model):
             self.probe_accuracy = keras.metrics.SparseCategoricalAccuracy(
                 name="probe_accuracy"
             )
-        self.step = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="step",
-        )
+        self.step = distribute.add_state_variable(self, "step", dtype="int32")
         # The first step the guard refused (-1: none); see `train_step`.
         self.nonfinite_guard = nonfinite_guard
-        self.nonfinite_step = self.add_weight(
-            shape=(),
+        self.nonfinite_step = distribute.add_state_variable(
+            self,
+            "nonfinite_step",
             dtype="int32",
             initializer=keras.initializers.Constant(-1),
-            trainable=False,
-            aggregation="only_first_replica",
-            name="nonfinite_step",
         )
 
     # ---------------------------------------------------------------- building

@@ -8,32 +8,22 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ssl import augmentation
+from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.data.captions import CAPTION_TEMPLATES
 from keras_ssl.io_utils import atomic_directory
 from keras_ssl.methods import export
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
+from keras_ssl.ops_utils import l2_normalize
 
 # docs/methods.md, CLIP: t starts at ln(1 / 0.07) and is clamped to [0, ln 100].
 INITIAL_LOGIT_SCALE = math.log(1 / 0.07)
 MAX_LOGIT_SCALE = math.log(100.0)
-
-
-@keras.saving.register_keras_serializable(package="keras_ssl")
-class ClipValue(keras.constraints.Constraint):
-    """Clamps a weight to `[min_value, max_value]` after each optimizer step."""
-
-    def __init__(self, min_value, max_value):
-        self.min_value = min_value
-        self.max_value = max_value
-
-    def __call__(self, w):
-        return ops.clip(w, self.min_value, self.max_value)
-
-    def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value}
+_PAIR_KEYS = ("images", "tokens")
+_NEEDS_PAIRS = (
+    "CLIP trains on dicts {'images': (B, H, W, C), 'tokens': int (B, L)} of matching pairs."
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -120,7 +110,7 @@ class CLIP(SSLModel):
             shape=(),
             dtype="float32",
             initializer=keras.initializers.Constant(INITIAL_LOGIT_SCALE),
-            constraint=ClipValue(0.0, MAX_LOGIT_SCALE),
+            constraint=layers.ClipValue(0.0, MAX_LOGIT_SCALE),
             name="logit_scale",
         )
         self.built = True
@@ -130,22 +120,16 @@ class CLIP(SSLModel):
         """The image backbone (same object as `backbone`)."""
         return self.backbone
 
-    def default_augmenter(self, image_size):
-        crop = augmentation.RandomResizedCrop(
-            image_size, image_size, scale=(0.5, 1.0), ratio=(1.0, 1.0)
-        )
-        return augmentation.ViewAugmenter([[crop]])
-
     # ------------------------------------------------------------ embeddings
     def encode_images(self, images, training=False):
         """Unit-norm joint-space embeddings `(B, embed_dim)` of raw images."""
         features = self.encoder(ops.cast(images, "float32"), training=training)
-        return losses.l2_normalize(self.image_projection(features, training=training))
+        return l2_normalize(self.image_projection(features, training=training))
 
     def encode_text(self, tokens, training=False):
         """Unit-norm joint-space embeddings `(B, embed_dim)` of token ids."""
         features = self.text_encoder(tokens, training=training)
-        return losses.l2_normalize(self.text_projection(features, training=training))
+        return l2_normalize(self.text_projection(features, training=training))
 
     def image_tower(self):
         """A functional `keras.Model` from raw images to unit-norm joint
@@ -212,7 +196,7 @@ class CLIP(SSLModel):
     # ---------------------------------------------------------------- the step
     def make_views(self, x):
         """`(image_view, tokens)`: one augmented view of the images."""
-        self._check_pairs(x)
+        input_checks.check_dict_keys(x, _PAIR_KEYS, _NEEDS_PAIRS)
         (view,) = self.augmenter(x["images"], training=True)
         return view, x["tokens"]
 
@@ -252,39 +236,18 @@ class CLIP(SSLModel):
                 return layer.vocabulary_size
         return None
 
-    @staticmethod
-    def _check_pairs(x):
-        if not isinstance(x, dict) or set(x) != {"images", "tokens"}:
-            keys = sorted(x) if isinstance(x, dict) else type(x).__name__
-            raise ValueError(
-                "CLIP trains on dicts {'images': (B, H, W, C), 'tokens': int "
-                f"(B, L)}} of matching pairs. Received: {keys}"
-            )
-
     def check_inputs(self, x, y, batch_size, needs_loss):
         if not needs_loss:
             return super().check_inputs(x, y, batch_size, needs_loss)
-        if hasattr(x, "element_spec"):
-            spec = x.element_spec
-            if isinstance(spec, tuple):
-                spec, y = spec[0], (spec[1] if len(spec) > 1 else None)
-            x, batch = spec, None
-        else:
-            self._check_pairs(x)
-            n = x["images"].shape[0]
-            batch = min(batch_size or 32, n)
-        self._check_pairs(x)
+        is_dataset = hasattr(x, "element_spec")
+        x, y = input_checks.unpack_inputs(x, y)
+        input_checks.check_dict_keys(x, _PAIR_KEYS, _NEEDS_PAIRS)
+        batch = None if is_dataset else min(batch_size or 32, x["images"].shape[0])
         input_checks.check_images(self, x["images"], "x['images']", raw=True)
         tokens = x["tokens"]
-        dtype = getattr(tokens.dtype, "name", str(tokens.dtype))
-        if len(tokens.shape) != 2 or "int" not in dtype:
-            raise ValueError(
-                "`x['tokens']` must be integer token ids of shape (B, L). "
-                f"Received: shape={tuple(tokens.shape)}, dtype={dtype}"
-            )
-        input_checks.check_id_range(
-            tokens, "x['tokens']", self._vocabulary_size(), "token ids below the text "
-            "encoder's vocabulary size"
+        input_checks.check_ids(
+            tokens, "x['tokens']", ("B", "L"), "token ids", self._vocabulary_size(),
+            "the text encoder's vocabulary size",
         )
         images_batch, tokens_batch = x["images"].shape[0], tokens.shape[0]
         if None not in (images_batch, tokens_batch) and images_batch != tokens_batch:

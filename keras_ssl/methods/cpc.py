@@ -6,62 +6,11 @@ https://arxiv.org/abs/1905.09272)."""
 import keras
 from keras import ops
 
-from keras_ssl import augmentation
+from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl import recipes
+from keras_ssl.methods.any_size import ANY_SIZE_HINT
 from keras_ssl.methods.base import SSLModel
-from keras_ssl.methods.multi_crop import ANY_SIZE_HINT
-
-
-@keras.saving.register_keras_serializable(package="keras_ssl")
-class PatchGrid(keras.layers.Layer):
-    """Cuts images into an overlapping grid of patches, flattened into the batch.
-
-    Call arguments:
-        images: `(B, H, W, C)`.
-
-    Returns:
-        `(B * G * G, patch_size, patch_size, C)`, row-major over the grid,
-        `G = (H - patch_size) // stride + 1`.
-    """
-
-    def __init__(self, patch_size, stride, **kwargs):
-        super().__init__(**kwargs)
-        self.patch_size = patch_size
-        self.stride = stride
-
-    def call(self, images):
-        p = self.patch_size
-        patches = ops.image.extract_patches(images, p, strides=self.stride, padding="valid")
-        return ops.reshape(patches, (-1, p, p, images.shape[-1]))
-
-    def compute_output_shape(self, input_shape):
-        return (None, self.patch_size, self.patch_size, input_shape[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(patch_size=self.patch_size, stride=self.stride)
-        return config
-
-
-@keras.saving.register_keras_serializable(package="keras_ssl")
-class ToGrid(keras.layers.Layer):
-    """Reshapes `(B * G * G, D)` patch features to the grid `(B, G, G, D)`."""
-
-    def __init__(self, grid, **kwargs):
-        super().__init__(**kwargs)
-        self.grid = grid
-
-    def call(self, features):
-        return ops.reshape(features, (-1, self.grid, self.grid, features.shape[-1]))
-
-    def compute_output_shape(self, input_shape):
-        return (None, self.grid, self.grid, input_shape[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(grid=self.grid)
-        return config
 
 
 def context_network(grid, dim, width=256, num_blocks=3, name="context"):
@@ -206,7 +155,7 @@ class CPC(SSLModel):
         layer = self._preprocessing_layer(preprocessing, shape)
         if layer is not None:
             x = layer(x)
-        patches = PatchGrid(self.patch_size, self.stride, name="patch_grid")(x)
+        patches = layers.PatchGrid(self.patch_size, self.stride, name="patch_grid")(x)
         try:
             backbone = self._any_size_backbone(backbone)
             backbone(ops.zeros((1, *patches.shape[1:])), training=False)
@@ -216,22 +165,10 @@ class CPC(SSLModel):
                 f"CPC runs the backbone on {self.patch_size}x{self.patch_size} "
                 f"patches, which it does not take ({error}). {ANY_SIZE_HINT}"
             ) from error
-        grid = ToGrid(self.grid, name="to_grid")(features)
+        grid = layers.ToGrid(self.grid, name="to_grid")(features)
         self.grid_encoder = keras.Model(inputs, grid, name="grid_encoder")
         pooled = keras.layers.GlobalAveragePooling2D(name="grid_pool")(grid)
         return keras.Model(inputs, pooled, name="encoder")
-
-    def default_augmenter(self, image_size):
-        return augmentation.ViewAugmenter(
-            [
-                [
-                    augmentation.RandomResizedCrop(image_size, image_size, scale=(0.3, 1.0)),
-                    keras.layers.RandomFlip("horizontal", dtype="float32"),
-                    augmentation.RandomApply(augmentation.ColorJitter(0.4, 0.4, 0.4, 0.1), 0.8),
-                    augmentation.RandomGrayscale(0.2),
-                ]
-            ]
-        )
 
     def forward(self, views, training):
         z = self.grid_encoder(views[0], training=training)

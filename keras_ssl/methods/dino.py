@@ -7,10 +7,11 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_positive
 from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
 from keras_ssl.callbacks.teacher_temperature import TeacherTemperature
+from keras_ssl.methods.any_size import encode_by_size
 from keras_ssl.methods.momentum import MomentumModel
-from keras_ssl.methods.multi_crop import encode_by_size
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -103,7 +104,7 @@ class DINO(MomentumModel):
             ("teacher_temperature", teacher_temperature),
             ("warmup_teacher_temperature", warmup_teacher_temperature),
         ):
-            losses.check_positive(name, value)
+            check_positive(name, value)
         if not 0.0 <= center_momentum <= 1.0:
             raise ValueError(f"`center_momentum` must be in [0, 1]. Received: {center_momentum}")
         if not 1 <= num_global_crops <= self.num_views:
@@ -142,21 +143,11 @@ class DINO(MomentumModel):
             name="projector",
         )
         self.build_target()
-        self.center = self.add_weight(
-            shape=(self.num_prototypes,),
-            dtype="float32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="center",
-        )
-        self.teacher_temperature = self.add_weight(
-            shape=(),
-            dtype="float32",
+        self.center = distribute.add_state_variable(self, "center", shape=(self.num_prototypes,))
+        self.teacher_temperature = distribute.add_state_variable(
+            self,
+            "teacher_temperature",
             initializer=keras.initializers.Constant(self.warmup_teacher_temperature),
-            trainable=False,
-            aggregation="only_first_replica",
-            name="teacher_temperature",
         )
         self.teacher_entropy = keras.metrics.Mean(name="teacher_entropy")
         self.kl = keras.metrics.Mean(name="kl")

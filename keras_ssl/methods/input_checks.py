@@ -39,6 +39,21 @@ def _unpack_spec(spec):
     return spec, None
 
 
+def unpack_inputs(x, y):
+    """`(inputs, labels)` of the data of `fit` / `evaluate`: `x` and `y`, or
+    a dataset's element spec split the way Keras splits its elements."""
+    spec = getattr(x, "element_spec", None)
+    return (x, y) if spec is None else _unpack_spec(spec)
+
+
+def check_dict_keys(inputs, keys, requirement):
+    """Raises `ValueError` stating `requirement` (the dict a method takes)
+    unless `inputs` is a dict with exactly `keys` (CLIP, PIRL, Siamese)."""
+    if not isinstance(inputs, dict) or set(inputs) != set(keys):
+        received = f"keys {sorted(inputs)}" if isinstance(inputs, dict) else type(inputs).__name__
+        raise ValueError(f"{requirement} Received: {received}.")
+
+
 def dataset_batch_size(dataset):
     """`n` of the last `batch(n)` stage of a `tf.data` pipeline, or None.
 
@@ -129,17 +144,26 @@ def check_labels(model, labels, argument):
             )
 
 
-def check_id_range(ids, argument, limit, what):
-    """Raises `ValueError` when an array of integer ids (token ids, dataset
-    indices) holds a value outside `[0, limit)`. Only arrays are checked: a
-    dataset's values are not known before its batches are drawn."""
+def check_ids(ids, argument, shape, what, limit, bound):
+    """Raises `ValueError` unless `ids` (an array or a spec) are integer
+    `what` (token ids, dataset indices) of the named `shape`, e.g.
+    `("B", "L")`, and, for an array, in `[0, limit)` (`limit` None: any).
+    Only arrays are range-checked: a dataset's values are not known before
+    its batches are drawn. `bound` names the limit in the message."""
+    dtype = _dtype_name(ids.dtype)
+    if len(ids.shape) != len(shape) or "int" not in dtype:
+        named = "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(
+            f"`{argument}` must be integer {what} of shape {named}. "
+            f"Received: shape={tuple(ids.shape)}, dtype={dtype}"
+        )
     if limit is None or not isinstance(ids, np.ndarray) or not ids.size:
         return
     low, high = int(ids.min()), int(ids.max())
     if low < 0 or high >= limit:
         raise ValueError(
-            f"`{argument}` must hold {what} in [0, {limit}). Received values in "
-            f"[{low}, {high}]."
+            f"`{argument}` must hold {what} below {bound}, in [0, {limit}). "
+            f"Received values in [{low}, {high}]."
         )
 
 

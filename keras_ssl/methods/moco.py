@@ -15,8 +15,10 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.momentum import MomentumModel
+from keras_ssl.ops_utils import l2_normalize
 
 _VERSIONS = (1, 2, 3)
 
@@ -119,7 +121,7 @@ class MoCo(MomentumModel):
         )
         recipe = self.recipe
         temperature = recipe.default("temperature", temperature)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         self.temperature = float(temperature)
         self.symmetric = bool(symmetric)
         self.shuffle_bn = bool(shuffle_bn) and version != 3
@@ -240,7 +242,7 @@ class MoCo(MomentumModel):
         return loss
 
     def _log_similarity(self, query, key):
-        cosine = ops.sum(losses.l2_normalize(query) * losses.l2_normalize(key), axis=-1)
+        cosine = ops.sum(l2_normalize(query) * l2_normalize(key), axis=-1)
         self.positive_similarity.update_state(ops.mean(cosine))
 
     def get_config(self):

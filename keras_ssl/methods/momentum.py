@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_ssl import distribute
 from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
 from keras_ssl.methods.base import SSLModel
 
@@ -56,22 +57,12 @@ class MomentumModel(SSLModel):
             )
         self.base_momentum = float(momentum)
         self.momentum_schedule = momentum_schedule
-        self.momentum = self.add_weight(
-            shape=(),
-            dtype="float32",
+        self.momentum = distribute.add_state_variable(
+            self,
+            "momentum",
             initializer=keras.initializers.Constant(self.base_momentum),
-            trainable=False,
-            aggregation="only_first_replica",
-            name="momentum",
         )
-        self.momentum_steps = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="momentum_steps",
-        )
+        self.momentum_steps = distribute.add_state_variable(self, "momentum_steps", dtype="int32")
         self.momentum_tracker = keras.metrics.Mean(name="momentum")
 
     def build_target(self, clone_function=None):

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
@@ -73,7 +74,7 @@ class NNCLR(SSLModel):
         prediction_dims = default("prediction_dims", prediction_dims)
         queue_size = default("queue_size", queue_size)
         temperature = default("temperature", temperature)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         self.temperature = float(temperature)
         self.projection_dims = tuple(int(d) for d in projection_dims)
         self.prediction_dims = tuple(int(d) for d in prediction_dims)

@@ -8,11 +8,13 @@ from keras_ssl import augmentation
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
-from keras_ssl import recipes
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import input_checks
+from keras_ssl.methods.any_size import ANY_SIZE_HINT
 from keras_ssl.methods.base import SSLModel
-from keras_ssl.methods.multi_crop import ANY_SIZE_HINT
+from keras_ssl.ops_utils import l2_normalize
 
+_INDEX_KEYS = ("images", "index")
 _NEEDS_INDEX = (
     "PIRL's memory bank needs each image's dataset index: give dicts "
     "{'images': (B, H, W, C), 'index': int (B,)}, e.g. "
@@ -102,7 +104,7 @@ class PIRL(SSLModel):
         temperature = default("temperature", temperature)
         jigsaw_weight = default("jigsaw_weight", jigsaw_weight)
         loss = default("loss", loss)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         if loss not in ("nce", "info_nce"):
             raise ValueError(f"`loss` must be 'nce' or 'info_nce'. Received: loss={loss!r}")
         if not 0.0 <= jigsaw_weight <= 1.0:
@@ -126,14 +128,7 @@ class PIRL(SSLModel):
             self.jigsaw.num_patches * embedding_dim, "jigsaw_head"
         )
         self.memory_bank = layers.MemoryBank(num_items, embedding_dim, name="memory_bank")
-        self.normalizer = self.add_weight(
-            shape=(),
-            dtype="float32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="nce_normalizer",
-        )
+        self.normalizer = distribute.add_state_variable(self, "nce_normalizer")
         self.built = True
 
     def _linear(self, input_dim, name):
@@ -170,36 +165,24 @@ class PIRL(SSLModel):
         encoder.name = "patch_encoder"
         return encoder
 
-    def default_augmenter(self, image_size):
-        image = [
-            augmentation.RandomResizedCrop(image_size, image_size, scale=(0.08, 1.0)),
-            keras.layers.RandomFlip("horizontal", dtype="float32"),
-            augmentation.RandomApply(augmentation.ColorJitter(0.4, 0.4, 0.4, 0.2), 0.8),
-            augmentation.RandomGrayscale(0.2),
-        ]
-        small = recipes.is_small(image_size)
-        jigsaw = augmentation.Jigsaw(24, 32) if small else augmentation.Jigsaw(64, 85)
-        return augmentation.ViewAugmenter([image, [jigsaw]])
-
     # ---------------------------------------------------------------- the step
     def make_views(self, x):
         """`(image_view, patches, index)`."""
-        if not isinstance(x, dict) or set(x) != {"images", "index"}:
-            raise ValueError(_NEEDS_INDEX)
+        input_checks.check_dict_keys(x, _INDEX_KEYS, _NEEDS_INDEX)
         image, patches = self.augmenter(x["images"], training=True)
         return image, patches, x["index"]
 
     def forward(self, views, training):
         image, patches, index = views
         features = self.encoder(image, training=training)
-        f = losses.l2_normalize(self.projector(features, training=training))
+        f = l2_normalize(self.projector(features, training=training))
         num_patches, size = patches.shape[1], patches.shape[2]
         flat = ops.reshape(patches, (-1, size, size, patches.shape[-1]))
         patch_embeddings = self.patch_projector(
             self.patch_encoder(flat, training=training), training=training
         )
         concatenated = ops.reshape(patch_embeddings, (-1, num_patches * self.embedding_dim))
-        g = losses.l2_normalize(self.jigsaw_head(concatenated, training=training))
+        g = l2_normalize(self.jigsaw_head(concatenated, training=training))
         return {
             "features": (features,),
             "image_embeddings": f,
@@ -248,22 +231,12 @@ class PIRL(SSLModel):
     def check_inputs(self, x, y, batch_size, needs_loss):
         if not needs_loss:
             return super().check_inputs(x, y, batch_size, needs_loss)
-        spec = getattr(x, "element_spec", None)
-        if spec is not None:
-            x, y = (spec[0], spec[1] if len(spec) > 1 else None) if isinstance(spec, tuple) else (spec, None)
-        if not isinstance(x, dict) or set(x) != {"images", "index"}:
-            raise ValueError(_NEEDS_INDEX)
+        x, y = input_checks.unpack_inputs(x, y)
+        input_checks.check_dict_keys(x, _INDEX_KEYS, _NEEDS_INDEX)
         input_checks.check_images(self, x["images"], "x['images']", raw=True)
-        index = x["index"]
-        dtype = getattr(index.dtype, "name", str(index.dtype))
-        if len(index.shape) != 1 or "int" not in dtype:
-            raise ValueError(
-                "`x['index']` must be integer dataset indices of shape (B,). "
-                f"Received: shape={tuple(index.shape)}, dtype={dtype}"
-            )
-        input_checks.check_id_range(
-            index, "x['index']", self.num_items, "dataset indices below `num_items` (the "
-            "memory bank's rows)"
+        input_checks.check_ids(
+            x["index"], "x['index']", ("B",), "dataset indices", self.num_items,
+            "`num_items` (the memory bank's rows)",
         )
         input_checks.check_labels(self, y, "y")
 

@@ -8,10 +8,12 @@ import keras
 from keras import ops
 
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_positive
 from keras_ssl.methods import input_checks
 from keras_ssl.methods.base import SSLModel
 
-_PAIR_KEYS = {"first", "second", "is_similar"}
+_PAIR_KEYS = ("first", "second", "is_similar")
+_NEEDS_PAIRS = "Labelled pairs must be a dict with keys 'first', 'second', 'is_similar'."
 _LOSSES = ("margin", "energy")
 
 
@@ -91,7 +93,7 @@ class SiameseContrastive(SSLModel):
             raise ValueError(
                 f"`num_negatives` must be an int >= 1. Received: {num_negatives!r}"
             )
-        losses.check_positive("margin", margin)
+        check_positive("margin", margin)
         self.embedding_dim = embedding_dim
         self.margin = float(margin)
         self.num_negatives = num_negatives
@@ -113,7 +115,7 @@ class SiameseContrastive(SSLModel):
     def make_views(self, x):
         """`(view_1, view_2, is_similar)`; `is_similar` is None without labels."""
         if isinstance(x, dict):
-            self._check_pairs(x)
+            input_checks.check_dict_keys(x, _PAIR_KEYS, _NEEDS_PAIRS)
             first = self.augmenter(x["first"], training=True)[0]
             second = self.augmenter(x["second"], training=True)[-1]
             return first, second, x["is_similar"]
@@ -160,22 +162,11 @@ class SiameseContrastive(SSLModel):
         return super().call(inputs, training=False)
 
     # ------------------------------------------------------------- checking
-    @staticmethod
-    def _check_pairs(x):
-        if set(x) != _PAIR_KEYS:
-            raise ValueError(
-                "Labelled pairs must be a dict with keys 'first', 'second', "
-                f"'is_similar'. Received keys: {sorted(x)}"
-            )
-
     def check_inputs(self, x, y, batch_size, needs_loss):
-        spec = getattr(x, "element_spec", None)
-        if isinstance(spec, tuple) and len(spec) == 1:
-            spec = spec[0]
-        pairs = spec if spec is not None else x
+        pairs, labels = input_checks.unpack_inputs(x, y)
         if not (needs_loss and isinstance(pairs, dict)):
             return super().check_inputs(x, y, batch_size, needs_loss)
-        self._check_pairs(pairs)
+        input_checks.check_dict_keys(pairs, _PAIR_KEYS, _NEEDS_PAIRS)
         for key in ("first", "second"):
             input_checks.check_images(self, pairs[key], f"x['{key}']", raw=True)
         if len(pairs["is_similar"].shape) != 1:
@@ -189,6 +180,7 @@ class SiameseContrastive(SSLModel):
                 f"`x['first']`, `x['second']` and `x['is_similar']` must hold "
                 f"as many rows each. Received: {sorted(sizes)}"
             )
+        input_checks.check_labels(self, labels, "y")
 
     def get_config(self):
         config = super().get_config()

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
@@ -72,7 +73,7 @@ class SimCLR(SSLModel):
         self.loss_name = loss
         super().__init__(backbone, **kwargs)
         temperature = self.recipe.default("temperature", temperature)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         self.temperature = float(temperature)
         if projection_dims is None:
             projection_dims = (self.feature_dim, 128)

@@ -8,6 +8,7 @@ from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
+from keras_ssl.ops_utils import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -137,7 +138,7 @@ class SimSiam(SSLModel):
     def compute_ssl_loss(self, outputs, training):
         p, z = outputs["predictions"], outputs["projections"]
         self.z_std.update_state(
-            ops.mean(ops.std(losses.l2_normalize(z[0]), axis=0))
+            ops.mean(ops.std(l2_normalize(z[0]), axis=0))
         )
         return ops.mean(
             crop_pairs.over_crop_pairs(

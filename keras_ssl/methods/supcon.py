@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods.base import SSLModel
 
 
@@ -62,7 +63,7 @@ class SupCon(SSLModel):
     ):
         super().__init__(backbone, **kwargs)
         temperature = self.recipe.default("temperature", temperature)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         self.temperature = float(temperature)
         self.base_temperature = base_temperature
         if projection_dims is None:

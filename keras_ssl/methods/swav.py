@@ -7,8 +7,11 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
+from keras_ssl.arg_checks import check_temperature
+from keras_ssl.callbacks.epoch_counter import EpochCounter
+from keras_ssl.methods.any_size import encode_by_size
 from keras_ssl.methods.base import SSLModel
-from keras_ssl.methods.multi_crop import encode_by_size
+from keras_ssl.ops_utils import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
@@ -110,7 +113,7 @@ class SwAV(SSLModel):
         freeze_prototypes_epochs = default("freeze_prototypes_epochs", freeze_prototypes_epochs)
         queue_size = default("queue_size", queue_size)
         queue_start_epoch = default("queue_start_epoch", queue_start_epoch)
-        losses.check_temperature(temperature)
+        check_temperature(temperature)
         if epsilon <= 0 or sinkhorn_iterations < 1:
             raise ValueError(
                 "`epsilon` must be > 0 and `sinkhorn_iterations` >= 1. Received: "
@@ -139,23 +142,13 @@ class SwAV(SSLModel):
         )
         self.prototypes = layers.Prototypes(self.num_prototypes, name="prototypes")
         self.prototypes.build((None, self.projection_dims[-1]))
-        self.epoch = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="epoch",
-        )
+        self.epoch = distribute.add_state_variable(self, "epoch", dtype="int32")
         self.queue = None
         if self.queue_size:
-            self.queue = self.add_weight(
+            self.queue = distribute.add_state_variable(
+                self,
+                "queue",
                 shape=(len(self.assign_crops), self.queue_size, self.projection_dims[-1]),
-                dtype="float32",
-                initializer="zeros",
-                trainable=False,
-                aggregation="only_first_replica",
-                name="queue",
             )
         self.built = True
 
@@ -165,7 +158,7 @@ class SwAV(SSLModel):
     def forward(self, views, training):
         features = encode_by_size(self.encoder, views, training)
         projections = self.projector(ops.concatenate(features, axis=0), training=training)
-        embeddings = losses.l2_normalize(projections)
+        embeddings = l2_normalize(projections)
         frozen = self.epoch < self.freeze_prototypes_epochs
         scores = self.prototypes(embeddings, frozen=frozen)
         return {
@@ -231,12 +224,3 @@ class SwAV(SSLModel):
             queue_start_epoch=self.queue_start_epoch,
         )
         return config
-
-
-class EpochCounter(keras.callbacks.Callback):
-    """Sets `model.epoch` (0-based, `initial_epoch` included) at the start of
-    each epoch, for schedules decided in the graph by epoch. `SwAV.fit` adds
-    it."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.epoch.assign(epoch)

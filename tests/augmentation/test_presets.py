@@ -1,4 +1,4 @@
-"""The MoCo and BYOL recipes: each view's layers and their paper numbers."""
+"""The view presets: each view's layers and their paper numbers."""
 
 import numpy as np
 import pytest
@@ -51,3 +51,20 @@ def test_byol_views_are_asymmetric_and_run():
         assert view.shape == (4, 32, 32, 3) and view.dtype == "float32"
     with pytest.raises(ValueError, match="min_scale"):
         augmentation.byol_views(32, min_scale=0.0)
+
+
+@pytest.mark.parametrize("size, cells", [(224, (64, 85)), (32, (24, 32))])
+def test_pirl_views(size, cells):
+    image, (jigsaw,) = augmentation.pirl_views(size).pipelines
+    assert names(image) == ["RandomResizedCrop", "RandomFlip", "ColorJitter?", "RandomGrayscale?"]
+    assert image[0].scale == (0.08, 1.0) and jitter(image) == (0.4, 0.4, 0.4, 0.2)
+    assert image[2].rate == pytest.approx(0.8) and image[3].rate == pytest.approx(0.2)
+    assert (jigsaw.patch_size, jigsaw.cell_size) == cells
+
+
+def test_cpc_and_clip_views():
+    (pipeline,) = augmentation.cpc_views(32).pipelines
+    assert names(pipeline) == ["RandomResizedCrop", "RandomFlip", "ColorJitter?", "RandomGrayscale?"]
+    assert pipeline[0].scale == (0.3, 1.0) and jitter(pipeline) == (0.4, 0.4, 0.4, 0.1)
+    ((crop,),) = augmentation.clip_views(32).pipelines
+    assert crop.scale == (0.5, 1.0) and tuple(crop.ratio) == (1.0, 1.0)

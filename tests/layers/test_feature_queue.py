@@ -17,6 +17,12 @@ def test_initial_rows_are_unit_norm_float32_non_trainable():
     np.testing.assert_allclose(np.linalg.norm(keys, axis=1), 1.0, rtol=1e-6)
     assert int(queue.pointer) == 0
     assert not queue.trainable_weights and len(queue.non_trainable_weights) == 2
+    # State variables (distribute.add_state_variable): the first replica's
+    # value, saved under the names models were saved with.
+    assert [(v.path, v.aggregation, v.dtype) for v in FeatureQueue(4, 2, name="q").variables] == [
+        ("q/keys", "only_first_replica", "float32"),
+        ("q/pointer", "only_first_replica", "int32"),
+    ]
 
 
 def test_holds_the_last_keys_in_fifo_order_and_wraps():

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import keras_ssl
-from keras_ssl.methods.multi_crop import with_any_input_size
+from keras_ssl.methods.any_size import with_any_input_size
 
 SIZE = 32
 
