@@ -7,7 +7,6 @@ from keras import ops
 from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
-from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
 from keras_ssl.callbacks.teacher_temperature import TeacherTemperature
 from keras_ssl.methods.momentum import MomentumModel
 from keras_ssl.methods.multi_crop import encode_by_size
@@ -81,7 +80,7 @@ class DINO(MomentumModel):
         num_global_crops=None,
         **kwargs,
     ):
-        super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        super().__init__(backbone, momentum=momentum, **kwargs)
         default = self.recipe.default
         hidden_dim = default("hidden_dim", hidden_dim)
         bottleneck_dim = default("bottleneck_dim", bottleneck_dim)
@@ -163,13 +162,12 @@ class DINO(MomentumModel):
         self.built = True
 
     def default_callbacks(self):
-        return [
-            MomentumSchedule(),
+        return super().default_callbacks() + [
             TeacherTemperature(
                 self.warmup_teacher_temperature,
                 self.final_teacher_temperature,
                 self.warmup_teacher_temperature_epochs,
-            ),
+            )
         ]
 
     def forward(self, views, training):
@@ -182,7 +180,6 @@ class DINO(MomentumModel):
         }
 
     def compute_ssl_loss(self, outputs, training):
-        self.update_target(training)
         n = self.num_global_crops
         teacher = self.target(ops.concatenate(outputs["views"][:n], axis=0), training=training)
         teacher_crops = ops.split(teacher, n)
@@ -207,7 +204,6 @@ class DINO(MomentumModel):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("momentum_schedule")
         config.update(
             hidden_dim=self.hidden_dim,
             bottleneck_dim=self.bottleneck_dim,

@@ -122,7 +122,7 @@ class IJEPA(MomentumModel):
         seed=None,
         **kwargs,
     ):
-        super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        super().__init__(backbone, momentum=momentum, **kwargs)
         self.vit = vit_parts(backbone)
         if self.image_size is None:
             raise ValueError(
@@ -226,7 +226,6 @@ class IJEPA(MomentumModel):
         return ops.stop_gradient((tokens - mean) / ops.sqrt(var + 1e-5))
 
     def compute_ssl_loss(self, outputs, training):
-        self.update_target(training)
         embeddings = self.target_embeddings(outputs["views"][0], training=training)
         targets = gather_tokens(embeddings, outputs["targets"])  # (B, M, T, width)
         return ops.mean(
@@ -235,7 +234,6 @@ class IJEPA(MomentumModel):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("momentum_schedule")
         config.update(
             predictor_width=self.predictor_width,
             predictor_depth=self.predictor_depth,

@@ -111,12 +111,8 @@ class MoCo(MomentumModel):
         self.version = version
         self.accepts_multi_crop = version == 3
         self.vit = _is_vit(backbone)
-        super().__init__(
-            backbone,
-            momentum=momentum,
-            momentum_schedule="cosine" if version == 3 else "constant",
-            **kwargs,
-        )
+        self.momentum_schedule = "cosine" if version == 3 else "constant"
+        super().__init__(backbone, momentum=momentum, **kwargs)
         recipe = self.recipe
         temperature = recipe.default("temperature", temperature)
         losses.check_temperature(temperature)
@@ -207,7 +203,6 @@ class MoCo(MomentumModel):
         return self.target(view, training=training)
 
     def compute_ssl_loss(self, outputs, training):
-        self.update_target(training)
         views, queries = outputs["views"], outputs["queries"]
         if self.version == 3:
             num_targets = crop_pairs.num_target_crops(self.augmenter)
@@ -245,7 +240,6 @@ class MoCo(MomentumModel):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("momentum_schedule")
         config.update(
             version=self.version,
             projection_dims=self.projection_dims,
