@@ -88,7 +88,7 @@ METHODS = {
         },
     ),
     "nnclr": ("NNCLR", {}),
-    "pirl": ("PIRL", {"num_items": 50000, "loss": "info_nce"}),
+    "pirl": ("PIRL", {"num_items": 50000, "objective": "info_nce"}),
     "cpc": ("CPC", {}),
     "mae": ("MAE", {}),
     "ijepa": ("IJEPA", {}),
@@ -162,7 +162,7 @@ def define_flags():
     flags.DEFINE_integer("seed", 0, "Random seed.")
     flags.DEFINE_string(
         "method_args", "{}", 'JSON object of constructor arguments that replace or add to the '
-        'protocol\'s, e.g. \'{"loss": "nce"}\' for PIRL with the paper\'s NCE.'
+        'protocol\'s, e.g. \'{"objective": "nce"}\' for PIRL with the paper\'s NCE.'
     )
 
 

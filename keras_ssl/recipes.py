@@ -137,7 +137,7 @@ _DINO = dict(
 )
 _NNCLR = dict(projection_dims=(2048, 2048, 256), prediction_dims=(4096, 256), temperature=0.1)
 _VICREG = dict(invariance_weight=25.0, variance_weight=25.0, covariance_weight=1.0)
-_PIRL = dict(embedding_dim=128, temperature=0.07, jigsaw_weight=0.5, loss="nce")
+_PIRL = dict(embedding_dim=128, temperature=0.07, jigsaw_weight=0.5, objective="nce")
 _PIRL_OPTIMIZER = dict(_SGD, learning_rate=0.03, weight_decay=1e-4, final_learning_rate=0.001)
 _CPC = dict(
     context_width=256, context_blocks=3, target_dim=64, offsets=(1, 2, 3), prediction_scale=0.1
