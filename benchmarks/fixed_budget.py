@@ -67,11 +67,11 @@ METHODS = {
         "BYOL",
         dict(momentum=0.99, projection_dims=(1024, 256), prediction_dims=(1024, 256)),
     ),
-    "simsiam": ("SimSiam", {"projection_dims": (1024, 1024), "predictor_dims": (256, 1024)}),
+    "simsiam": ("SimSiam", {"projection_dims": (1024, 1024), "prediction_dims": (256, 1024)}),
     "dino": (
         "DINO",
-        dict(hidden_dim=1024, freeze_last_layer=0, warmup_teacher_temperature_epochs=0,
-             teacher_temperature=0.04),
+        dict(projection_dims=(1024, 1024, 256), freeze_prototypes_epochs=0,
+             warmup_teacher_temperature_epochs=0, teacher_temperature=0.04),
     ),
     "swav": (
         "SwAV",
@@ -88,7 +88,7 @@ METHODS = {
         },
     ),
     "nnclr": ("NNCLR", {}),
-    "pirl": ("PIRL", {"num_items": 50000, "loss": "info_nce"}),
+    "pirl": ("PIRL", {"num_items": 50000, "objective": "info_nce"}),
     "cpc": ("CPC", {}),
     "mae": ("MAE", {}),
     "ijepa": ("IJEPA", {}),
@@ -162,7 +162,7 @@ def define_flags():
     flags.DEFINE_integer("seed", 0, "Random seed.")
     flags.DEFINE_string(
         "method_args", "{}", 'JSON object of constructor arguments that replace or add to the '
-        'protocol\'s, e.g. \'{"loss": "nce"}\' for PIRL with the paper\'s NCE.'
+        'protocol\'s, e.g. \'{"objective": "nce"}\' for PIRL with the paper\'s NCE.'
     )
 
 

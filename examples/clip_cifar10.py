@@ -40,7 +40,7 @@ flags.DEFINE_integer("epochs", 15, "Training epochs.")
 flags.DEFINE_integer("batch_size", 128, "Global batch size (image-caption pairs).")
 flags.DEFINE_float("lr", 2e-3, "Peak AdamW learning rate, cosine decay per step.")
 flags.DEFINE_float("weight_decay", 0.1, "AdamW decoupled weight decay (not on the scale).")
-flags.DEFINE_integer("embed_dim", 128, "Joint embedding width.")
+flags.DEFINE_integer("embedding_dim", 128, "Joint embedding width.")
 flags.DEFINE_integer("text_width", 128, "Text Transformer width.")
 flags.DEFINE_integer("text_layers", 2, "Text Transformer blocks.")
 flags.DEFINE_integer("sequence_length", 12, "Caption length in tokens.")
@@ -121,7 +121,7 @@ def main(argv):
     )
     model = keras_ssl.CLIP(
         keras_ssl.backbones.small_cnn(x_train.shape[1:]), text_encoder,
-        embed_dim=FLAGS.embed_dim,
+        embedding_dim=FLAGS.embedding_dim,
     )
     steps = FLAGS.epochs * (len(x_train) // FLAGS.batch_size)
     optimizer = keras.optimizers.AdamW(

@@ -21,6 +21,7 @@ from keras_ssl.methods import DINO
 from keras_ssl.methods import IJEPA
 from keras_ssl.methods import MAE
 from keras_ssl.methods import MoCo
+from keras_ssl.methods import MoCoV3
 from keras_ssl.methods import MomentumModel
 from keras_ssl.methods import NNCLR
 from keras_ssl.methods import PIRL

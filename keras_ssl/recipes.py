@@ -123,8 +123,7 @@ _SWAV = dict(
     queue_start_epoch=15,
 )
 _DINO = dict(
-    hidden_dim=2048,
-    bottleneck_dim=256,
+    projection_dims=(2048, 2048, 256),
     norm_last_layer=True,
     student_temperature=0.1,
     teacher_temperature=0.07,
@@ -132,12 +131,12 @@ _DINO = dict(
     warmup_teacher_temperature_epochs=30,
     center_momentum=0.9,
     momentum=0.996,
-    freeze_last_layer=1,
+    freeze_prototypes_epochs=1,
     num_global_crops=2,
 )
 _NNCLR = dict(projection_dims=(2048, 2048, 256), prediction_dims=(4096, 256), temperature=0.1)
 _VICREG = dict(invariance_weight=25.0, variance_weight=25.0, covariance_weight=1.0)
-_PIRL = dict(embedding_dim=128, temperature=0.07, jigsaw_weight=0.5, loss="nce")
+_PIRL = dict(embedding_dim=128, temperature=0.07, jigsaw_weight=0.5, objective="nce")
 _PIRL_OPTIMIZER = dict(_SGD, learning_rate=0.03, weight_decay=1e-4, final_learning_rate=0.001)
 _CPC = dict(
     context_width=256, context_blocks=3, target_dim=64, offsets=(1, 2, 3), prediction_scale=0.1
@@ -150,7 +149,7 @@ _CLIP_OPTIMIZER = dict(
     warmup_steps=2000,
     optimizer_args=dict(beta_2=0.98, epsilon=1e-6),
 )
-_SIAMESE = dict(embedding_dim=128, margin=1.0, num_negatives=1)
+_SIAMESE = dict(embedding_dim=128, margin=1.0, num_negatives=1, q=10.0)
 _SIAMESE_OPTIMIZER = dict(_ADAMW, learning_rate=1e-3, weight_decay=0.0)
 
 # name -> (larger images, small images). Heads whose width is the backbone's
@@ -444,7 +443,7 @@ _TABLE = {
     "clip": tuple(
         dict(
             _CLIP_OPTIMIZER,
-            model=dict(embed_dim=512),
+            model=dict(embedding_dim=512),
             augmentation="clip_views",
             source="CLIP paper (docs/methods.md, CLIP, unconfirmed except the scale): "
             "AdamW 5e-4 (taken per 256 images), wd 0.2, 2000 warm-up steps",
@@ -452,34 +451,53 @@ _TABLE = {
         for _ in range(2)
     ),
     # MAE (He et al. 2021, appendix A.1): AdamW betas (0.9, 0.95), wd 0.05,
-    # 1.5e-4 per 256 images, 40 warm-up epochs, cosine; crop and flip only.
+    # 1.5e-4 per 256 images, 40 warm-up epochs, cosine; crop and flip only;
+    # mask ratio 0.75. Decoder (width, depth, heads): the paper's at 224 px
+    # (table 1: 512 wide, 8 blocks; 16 heads in the official code), and at
+    # <= 64 px IcarusWizard/MAE's CIFAR-10 recipe (192 wide, 4 blocks, 3
+    # heads, under a ViT-Tiny encoder at 32 px).
     "mae": tuple(
         dict(
             _ADAMW,
             optimizer_args=dict(beta_2=0.95),
-            model={},
+            model=dict(
+                mask_ratio=0.75, decoder_width=width, decoder_depth=depth, decoder_num_heads=heads
+            ),
             augmentation="mae_views",
             learning_rate=1.5e-4,
             weight_decay=0.05,
             warmup_epochs=40,
-            source="MAE paper, appendix A.1",
+            source="MAE paper, appendix A.1; decoder <= 64 px: IcarusWizard/MAE",
         )
-        for _ in range(2)
+        for width, depth, heads in ((512, 8, 16), (192, 4, 3))
     ),
     # I-JEPA (Assran et al. 2023, appendix A): AdamW, 1e-3 per 2048 images,
     # 15 warm-up epochs, cosine; weight decay 0.04 (the paper ramps it to 0.4);
-    # EMA 0.996 -> 1.
+    # EMA 0.996 -> 1; 4 target blocks of scale 0.15-0.2 and aspect 0.75-1.5,
+    # a context of scale 0.85-1 (section 3). Predictor (width, depth): the
+    # paper's (section 4 and its configs: 384 wide, 12 blocks), and at <= 64 px
+    # half the ViT-Tiny width and 4 blocks, a choice of ours for CIFAR-sized
+    # runs (no published CIFAR recipe).
     "ijepa": tuple(
         dict(
             _ADAMW,
-            model=dict(momentum=0.996),
+            model=dict(
+                momentum=0.996,
+                num_targets=4,
+                target_scale=(0.15, 0.2),
+                target_aspect=(0.75, 1.5),
+                context_scale=(0.85, 1.0),
+                predictor_width=width,
+                predictor_depth=depth,
+            ),
             augmentation="ijepa_views",
             learning_rate=1e-3 * 256 / 2048,
             weight_decay=0.04,
             warmup_epochs=15,
-            source="I-JEPA paper, appendix A (weight decay kept at its start)",
+            source="I-JEPA paper, appendix A and section 3 (weight decay kept at its "
+            "start); predictor <= 64 px a library choice",
         )
-        for _ in range(2)
+        for width, depth in ((384, 12), (96, 4))
     ),
 }
 # RAFT trains with BYOL's heads, optimizer and augmentation (docs/methods.md, RAFT).

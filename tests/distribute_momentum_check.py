@@ -90,7 +90,7 @@ def main():
     )
     _, dino = fit_both(
         keras_ssl.DINO, strategy, crops, augmenter=multicrop, input_shape=(SIZE, SIZE, 3),
-        hidden_dim=16, bottleneck_dim=8, num_prototypes=32, momentum=0.9,
+        projection_dims=(16, 16, 8), num_prototypes=32, momentum=0.9,
     )
     assert np.abs(np.asarray(dino.center)).max() > 0
     print("DINO: loss, weights and center (mean over both replicas) equal")

@@ -40,7 +40,7 @@ def make_clip():
     # An identity "augmenter": replicas draw other random crops than one device.
     augmenter = keras_ssl.augmentation.ViewAugmenter([[keras.layers.Identity()]])
     text = keras_ssl.backbones.text_transformer(12, LENGTH, width=8, num_layers=1, num_heads=2)
-    return keras_ssl.CLIP(backbone(), text, embed_dim=6, augmenter=augmenter)
+    return keras_ssl.CLIP(backbone(), text, embedding_dim=6, augmenter=augmenter)
 
 
 def make_supcon():

@@ -2,6 +2,7 @@
 arithmetic (against METHODS.md section 3's formula) and the constructors'
 defaults."""
 
+import inspect
 import math
 
 import keras
@@ -153,6 +154,20 @@ def test_constructor_defaults_equal_the_recipe(name, size):
         expected = preset(size, **recipe.augmentation_args)
         assert type(model.augmenter) is type(expected)
         assert model.augmenter.output_sizes == expected.output_sizes
+
+
+@pytest.mark.parametrize("name", recipes.NAMES)
+def test_signatures_leave_the_recipe_values_to_the_table(name):
+    # An argument the table holds defaults to None ("the recipe's value") in
+    # every constructor that declares it: no number written twice.
+    cls = getattr(keras_ssl, recipes.METHODS[name][0])
+    for key in recipes.get(name, 32).model:
+        defaults = [
+            inspect.signature(c.__init__).parameters[key].default
+            for c in cls.__mro__
+            if key in inspect.signature(c.__init__).parameters
+        ]
+        assert defaults and all(d is None for d in defaults), (name, key, defaults)
 
 
 def test_capability_attributes():

@@ -67,13 +67,13 @@ METHODS = {
         backbone(), projection_dims=(16, 8), prediction_dims=(16, 8), **SHAPE
     ),
     "simsiam": lambda: keras_ssl.SimSiam(
-        backbone(), projection_dims=(16, 16), predictor_dims=(8, 16), **SHAPE
+        backbone(), projection_dims=(16, 16), prediction_dims=(8, 16), **SHAPE
     ),
     "swav": lambda: keras_ssl.SwAV(
         backbone(), projection_dims=(16, 8), num_prototypes=10, augmenter=multicrop(), **SHAPE
     ),
     "dino": lambda: keras_ssl.DINO(
-        backbone(), hidden_dim=16, bottleneck_dim=8, num_prototypes=20, augmenter=multicrop(),
+        backbone(), projection_dims=(16, 16, 8), num_prototypes=20, augmenter=multicrop(),
         **SHAPE,
     ),
     "barlow_twins": lambda: keras_ssl.BarlowTwins(backbone(), projection_dims=(16, 16), **SHAPE),
@@ -89,7 +89,7 @@ METHODS = {
     "clip": lambda: keras_ssl.CLIP(
         backbone(),
         keras_ssl.backbones.text_transformer(20, 6, width=16, num_layers=1, num_heads=2),
-        embed_dim=8,
+        embedding_dim=8,
         augmenter=augmentation.ViewAugmenter([[keras.layers.Identity()]]),
         **SHAPE,
     ),

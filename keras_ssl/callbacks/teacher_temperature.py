@@ -9,8 +9,8 @@ class TeacherTemperature(keras.callbacks.Callback):
     - Teacher temperature: linear warm-up from `start` to `end` over
       `warmup_epochs` epochs, then `end` (DINO paper, section 4.2 and
       appendix: `linspace(0.04, 0.07, 30)`; epoch 15 -> 0.0555172).
-    - Last layer: frozen while `epoch < model.freeze_last_layer` (DINO repo
-      `freeze_last_layer=1`).
+    - Prototypes (the last layer): frozen while `epoch <
+      model.freeze_prototypes_epochs` (DINO repo `freeze_last_layer=1`).
 
     `DINO.fit` adds one with the model's settings when the user passed none.
 
@@ -39,4 +39,4 @@ class TeacherTemperature(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.teacher_temperature.assign(self.temperature(epoch))
-        self.model.last_layer.frozen.assign(float(epoch < self.model.freeze_last_layer))
+        self.model.last_layer.frozen.assign(float(epoch < self.model.freeze_prototypes_epochs))

@@ -13,6 +13,7 @@ from keras_ssl.methods.export import load_encoder
 from keras_ssl.methods.ijepa import IJEPA
 from keras_ssl.methods.mae import MAE
 from keras_ssl.methods.moco import MoCo
+from keras_ssl.methods.moco import MoCoV3
 from keras_ssl.methods.momentum import MomentumModel
 from keras_ssl.methods.nnclr import NNCLR
 from keras_ssl.methods.pirl import PIRL

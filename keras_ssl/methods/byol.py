@@ -63,7 +63,7 @@ class BYOL(MomentumModel):
         momentum=None,
         **kwargs,
     ):
-        super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        super().__init__(backbone, momentum=momentum, **kwargs)
         projection_dims = self.recipe.default("projection_dims", projection_dims)
         prediction_dims = self.recipe.default("prediction_dims", prediction_dims)
         self.projection_dims = tuple(int(d) for d in projection_dims)
@@ -93,7 +93,6 @@ class BYOL(MomentumModel):
         }
 
     def compute_ssl_loss(self, outputs, training):
-        self.update_target(training)
         views, predictions = outputs["views"], outputs["predictions"]
         num_targets = crop_pairs.num_target_crops(self.augmenter)
         targets = [self.target(v, training=training) for v in views[:num_targets]]
@@ -107,7 +106,6 @@ class BYOL(MomentumModel):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("momentum_schedule")
         config.update(
             projection_dims=self.projection_dims, prediction_dims=self.prediction_dims
         )

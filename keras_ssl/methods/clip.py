@@ -45,7 +45,7 @@ class CLIP(SSLModel):
     `optimizer.exclude_from_weight_decay(var_names=["logit_scale"])`.
 
     Defaults (`keras_ssl.recipes`) follow docs/methods.md, CLIP: linear projections only,
-    `embed_dim` 512 (ViT-B/32); augmentation a random square crop (area
+    `embedding_dim` 512 (ViT-B/32); augmentation a random square crop (area
     0.5-1) resized to the image size, CLIP's only augmentation.
 
     Args:
@@ -53,7 +53,7 @@ class CLIP(SSLModel):
             `(B, D)` (the `backbone` of `SSLModel`).
         text_encoder: a `keras.Model` from int token ids `(B, L)` to
             `(B, D_text)`, e.g. `backbones.text_transformer`.
-        embed_dim: width of the joint embedding space.
+        embedding_dim: width of the joint embedding space.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
 
@@ -61,7 +61,7 @@ class CLIP(SSLModel):
     >>> model = keras_ssl.CLIP(
     ...     keras_ssl.backbones.resnet18((32, 32, 3), stem="cifar"),
     ...     keras_ssl.backbones.text_transformer(vocab, 16),
-    ...     embed_dim=256,
+    ...     embedding_dim=256,
     ... )
     >>> model.compile(optimizer=keras.optimizers.AdamW(5e-4, weight_decay=0.2))
     >>> model.fit({"images": x, "tokens": tokens}, epochs=20, batch_size=256)
@@ -77,11 +77,13 @@ class CLIP(SSLModel):
     needs_tokens = True
     recipe_name = "clip"
 
-    def __init__(self, image_encoder, text_encoder, embed_dim=None, **kwargs):
+    def __init__(self, image_encoder, text_encoder, embedding_dim=None, **kwargs):
         super().__init__(image_encoder, **kwargs)
-        embed_dim = self.recipe.default("embed_dim", embed_dim)
-        if not isinstance(embed_dim, int) or embed_dim <= 0:
-            raise ValueError(f"`embed_dim` must be a positive int. Received: {embed_dim!r}")
+        embedding_dim = self.recipe.default("embedding_dim", embedding_dim)
+        if not isinstance(embedding_dim, int) or embedding_dim <= 0:
+            raise ValueError(
+                f"`embedding_dim` must be a positive int. Received: {embedding_dim!r}"
+            )
         if not isinstance(text_encoder, keras.Model):
             raise ValueError(
                 "`text_encoder` must be a keras.Model from token ids (B, L) to "
@@ -94,15 +96,15 @@ class CLIP(SSLModel):
                 f"output_shape={text_encoder.output_shape}."
             )
         self.text_encoder = text_encoder
-        self.embed_dim = embed_dim
+        self.embedding_dim = embedding_dim
         self.image_projection = keras.Sequential(
-            [keras.Input((self.feature_dim,)), keras.layers.Dense(embed_dim, use_bias=False)],
+            [keras.Input((self.feature_dim,)), keras.layers.Dense(embedding_dim, use_bias=False)],
             name="image_projection",
         )
         self.text_projection = keras.Sequential(
             [
                 keras.Input((text_encoder.output_shape[-1],)),
-                keras.layers.Dense(embed_dim, use_bias=False),
+                keras.layers.Dense(embedding_dim, use_bias=False),
             ],
             name="text_projection",
         )
@@ -122,12 +124,12 @@ class CLIP(SSLModel):
 
     # ------------------------------------------------------------ embeddings
     def encode_images(self, images, training=False):
-        """Unit-norm joint-space embeddings `(B, embed_dim)` of raw images."""
+        """Unit-norm joint-space embeddings `(B, embedding_dim)` of raw images."""
         features = self.encoder(ops.cast(images, "float32"), training=training)
         return l2_normalize(self.image_projection(features, training=training))
 
     def encode_text(self, tokens, training=False):
-        """Unit-norm joint-space embeddings `(B, embed_dim)` of token ids."""
+        """Unit-norm joint-space embeddings `(B, embedding_dim)` of token ids."""
         features = self.text_encoder(tokens, training=training)
         return l2_normalize(self.text_projection(features, training=training))
 
@@ -264,7 +266,7 @@ class CLIP(SSLModel):
         config["image_encoder"] = config.pop("backbone")
         config.update(
             text_encoder=keras.saving.serialize_keras_object(self.text_encoder),
-            embed_dim=self.embed_dim,
+            embedding_dim=self.embedding_dim,
         )
         return config
 

@@ -8,7 +8,6 @@ from keras_ssl import distribute
 from keras_ssl import layers
 from keras_ssl import losses
 from keras_ssl.arg_checks import check_positive
-from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
 from keras_ssl.callbacks.teacher_temperature import TeacherTemperature
 from keras_ssl.methods.any_size import encode_by_size
 from keras_ssl.methods.momentum import MomentumModel
@@ -32,11 +31,12 @@ class DINO(MomentumModel):
     global batch. Logged: `teacher_entropy` `H` and `kl = loss - H` (both go
     to 0 under collapse).
 
-    Defaults (`keras_ssl.recipes`, docs/methods.md, DINO): head hidden 2048, bottleneck 256,
+    Defaults (`keras_ssl.recipes`, docs/methods.md, DINO): head widths
+    `projection_dims=(2048, 2048, 256)` (two hidden layers, the bottleneck),
     `K = 65536` (4096 for images of at most 64 px, solo-learn's CIFAR
     setting), `norm_last_layer=True`, student temperature 0.1, teacher
     temperature warmed up linearly from 0.04 to 0.07 over 30 epochs (paper),
-    center momentum 0.9, teacher momentum 0.996 -> 1, last layer frozen in
+    center momentum 0.9, teacher momentum 0.996 -> 1, prototypes frozen in
     the first epoch. The `TeacherTemperature` and `MomentumSchedule`
     callbacks, which `fit` adds, set the schedules. Works with ViT and ResNet
     backbones that take several input sizes (`input_shape=(None, None, 3)`);
@@ -45,8 +45,8 @@ class DINO(MomentumModel):
 
     Args:
         backbone: a clonable `keras.Model` from images to `(B, D)` features.
-        hidden_dim: width of the head's hidden layers.
-        bottleneck_dim: width before the last layer.
+        projection_dims: the head's MLP widths before the prototypes, the
+            last the bottleneck, e.g. `(2048, 2048, 256)`.
         num_prototypes: `K`, outputs of the last layer.
         norm_last_layer: fix the last layer's weight norm to 1.
         student_temperature: `T_s > 0`.
@@ -55,7 +55,8 @@ class DINO(MomentumModel):
         warmup_teacher_temperature_epochs: warm-up length in epochs.
         center_momentum: `m_c` in [0, 1].
         momentum: teacher momentum `m0`.
-        freeze_last_layer: epochs during which the last layer is not trained.
+        freeze_prototypes_epochs: epochs during which the prototypes (the
+            last layer) are not trained.
         num_global_crops: how many leading views are global crops (>= 1).
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones.
@@ -68,8 +69,7 @@ class DINO(MomentumModel):
     def __init__(
         self,
         backbone,
-        hidden_dim=None,
-        bottleneck_dim=None,
+        projection_dims=None,
         num_prototypes=None,
         norm_last_layer=None,
         student_temperature=None,
@@ -78,14 +78,13 @@ class DINO(MomentumModel):
         warmup_teacher_temperature_epochs=None,
         center_momentum=None,
         momentum=None,
-        freeze_last_layer=None,
+        freeze_prototypes_epochs=None,
         num_global_crops=None,
         **kwargs,
     ):
-        super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        super().__init__(backbone, momentum=momentum, **kwargs)
         default = self.recipe.default
-        hidden_dim = default("hidden_dim", hidden_dim)
-        bottleneck_dim = default("bottleneck_dim", bottleneck_dim)
+        projection_dims = default("projection_dims", projection_dims)
         num_prototypes = default("num_prototypes", num_prototypes)
         norm_last_layer = default("norm_last_layer", norm_last_layer)
         student_temperature = default("student_temperature", student_temperature)
@@ -97,7 +96,7 @@ class DINO(MomentumModel):
             "warmup_teacher_temperature_epochs", warmup_teacher_temperature_epochs
         )
         center_momentum = default("center_momentum", center_momentum)
-        freeze_last_layer = default("freeze_last_layer", freeze_last_layer)
+        freeze_prototypes_epochs = default("freeze_prototypes_epochs", freeze_prototypes_epochs)
         num_global_crops = default("num_global_crops", num_global_crops)
         for name, value in (
             ("student_temperature", student_temperature),
@@ -112,8 +111,7 @@ class DINO(MomentumModel):
                 f"`num_global_crops` must be in [1, {self.num_views}] (the augmenter's "
                 f"views). Received: num_global_crops={num_global_crops}"
             )
-        self.hidden_dim = int(hidden_dim)
-        self.bottleneck_dim = int(bottleneck_dim)
+        self.projection_dims = tuple(int(w) for w in projection_dims)
         self.num_prototypes = int(num_prototypes)
         self.norm_last_layer = bool(norm_last_layer)
         self.student_temperature = float(student_temperature)
@@ -121,7 +119,7 @@ class DINO(MomentumModel):
         self.warmup_teacher_temperature = float(warmup_teacher_temperature)
         self.warmup_teacher_temperature_epochs = int(warmup_teacher_temperature_epochs)
         self.center_momentum = float(center_momentum)
-        self.freeze_last_layer = int(freeze_last_layer)
+        self.freeze_prototypes_epochs = int(freeze_prototypes_epochs)
         self.num_global_crops = int(num_global_crops)
 
         self.last_layer = layers.WeightNormalizedDense(
@@ -132,7 +130,7 @@ class DINO(MomentumModel):
                 keras.Input((self.feature_dim,)),
                 layers.mlp(
                     self.feature_dim,
-                    (self.hidden_dim, self.hidden_dim, self.bottleneck_dim),
+                    self.projection_dims,
                     batch_norm=False,
                     activation="gelu",
                     name="mlp",
@@ -154,13 +152,12 @@ class DINO(MomentumModel):
         self.built = True
 
     def default_callbacks(self):
-        return [
-            MomentumSchedule(),
+        return super().default_callbacks() + [
             TeacherTemperature(
                 self.warmup_teacher_temperature,
                 self.final_teacher_temperature,
                 self.warmup_teacher_temperature_epochs,
-            ),
+            )
         ]
 
     def forward(self, views, training):
@@ -173,7 +170,6 @@ class DINO(MomentumModel):
         }
 
     def compute_ssl_loss(self, outputs, training):
-        self.update_target(training)
         n = self.num_global_crops
         teacher = self.target(ops.concatenate(outputs["views"][:n], axis=0), training=training)
         teacher_crops = ops.split(teacher, n)
@@ -198,10 +194,8 @@ class DINO(MomentumModel):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("momentum_schedule")
         config.update(
-            hidden_dim=self.hidden_dim,
-            bottleneck_dim=self.bottleneck_dim,
+            projection_dims=self.projection_dims,
             num_prototypes=self.num_prototypes,
             norm_last_layer=self.norm_last_layer,
             student_temperature=self.student_temperature,
@@ -209,7 +203,7 @@ class DINO(MomentumModel):
             warmup_teacher_temperature=self.warmup_teacher_temperature,
             warmup_teacher_temperature_epochs=self.warmup_teacher_temperature_epochs,
             center_momentum=self.center_momentum,
-            freeze_last_layer=self.freeze_last_layer,
+            freeze_prototypes_epochs=self.freeze_prototypes_epochs,
             num_global_crops=self.num_global_crops,
         )
         return config

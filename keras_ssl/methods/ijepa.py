@@ -17,11 +17,6 @@ from keras_ssl.methods.masked_modeling import gather_tokens
 from keras_ssl.methods.masked_modeling import preprocess
 from keras_ssl.methods.momentum import MomentumModel
 
-# Predictor (width, depth): the paper's (section 4 and its configs: 384
-# wide, 12 blocks), and at <= 64 px half the ViT-Tiny width and 4 blocks, a
-# choice of ours for CIFAR-sized runs (no published CIFAR recipe); the
-# predictor's heads default to the backbone's, as in the official code.
-PREDICTOR = {"large": (384, 12), "small": (96, 4)}
 # The context's patch count as a fraction of the grid: the official collator
 # trims every sample's context to the smallest in the batch; with the
 # paper's block ranges that minimum is 0.29-0.30 of the patches at batch 128
@@ -82,10 +77,12 @@ class IJEPA(MomentumModel):
     Args:
         backbone: a `keras_ssl.backbones.vit` network with a static input
             size.
-        predictor_width: predictor token width; default 384 above 64 px, 96
-            at <= 64 px (`PREDICTOR`).
-        predictor_depth: predictor blocks; default 12 above 64 px, 4 below.
-        predictor_num_heads: predictor heads; default the backbone's.
+        predictor_width: predictor token width; default the recipe's, 384
+            above 64 px, 96 at <= 64 px.
+        predictor_depth: predictor blocks; default the recipe's, 12 above
+            64 px, 4 below.
+        predictor_num_heads: predictor heads; default the backbone's, as in
+            the official code.
         num_targets: target blocks per image, `M` (paper: 4).
         target_scale: `(low, high)` grid fraction of a target block.
         target_aspect: `(low, high)` height / width of a target block.
@@ -113,16 +110,16 @@ class IJEPA(MomentumModel):
         predictor_width=None,
         predictor_depth=None,
         predictor_num_heads=None,
-        num_targets=4,
-        target_scale=(0.15, 0.2),
-        target_aspect=(0.75, 1.5),
-        context_scale=(0.85, 1.0),
+        num_targets=None,
+        target_scale=None,
+        target_aspect=None,
+        context_scale=None,
         num_context_patches=None,
-        momentum=0.996,
+        momentum=None,
         seed=None,
         **kwargs,
     ):
-        super().__init__(backbone, momentum=momentum, momentum_schedule="cosine", **kwargs)
+        super().__init__(backbone, momentum=momentum, **kwargs)
         self.vit = vit_parts(backbone)
         if self.image_size is None:
             raise ValueError(
@@ -131,10 +128,11 @@ class IJEPA(MomentumModel):
             )
         self.grid_size = self.vit.grid_size(self.image_shape)
         num_patches = self.grid_size[0] * self.grid_size[1]
-        self.num_targets = int(num_targets)
-        self.target_scale = tuple(float(s) for s in target_scale)
-        self.target_aspect = tuple(float(a) for a in target_aspect)
-        self.context_scale = tuple(float(s) for s in context_scale)
+        default = self.recipe.default
+        self.num_targets = int(default("num_targets", num_targets))
+        self.target_scale = tuple(float(s) for s in default("target_scale", target_scale))
+        self.target_aspect = tuple(float(a) for a in default("target_aspect", target_aspect))
+        self.context_scale = tuple(float(s) for s in default("context_scale", context_scale))
         self.seed = seed
         # Checks the ranges and `num_targets` (a ValueError before any state).
         multi_block_mask(1, self.grid_size, **self._mask_arguments(), seed=0)
@@ -149,9 +147,8 @@ class IJEPA(MomentumModel):
         self.num_target_slots = _max_block_area(
             self.grid_size, self.target_scale, self.target_aspect
         )
-        width, depth = PREDICTOR["small" if self.small_images else "large"]
-        self.predictor_width = int(predictor_width or width)
-        self.predictor_depth = int(predictor_depth or depth)
+        self.predictor_width = int(default("predictor_width", predictor_width))
+        self.predictor_depth = int(default("predictor_depth", predictor_depth))
         heads = self.vit.blocks[0]["attention"].num_heads if self.vit.blocks else 1
         self.predictor_num_heads = int(predictor_num_heads or heads)
         self.predictor = TokenPredictor(
@@ -226,7 +223,6 @@ class IJEPA(MomentumModel):
         return ops.stop_gradient((tokens - mean) / ops.sqrt(var + 1e-5))
 
     def compute_ssl_loss(self, outputs, training):
-        self.update_target(training)
         embeddings = self.target_embeddings(outputs["views"][0], training=training)
         targets = gather_tokens(embeddings, outputs["targets"])  # (B, M, T, width)
         return ops.mean(
@@ -235,7 +231,6 @@ class IJEPA(MomentumModel):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("momentum_schedule")
         config.update(
             predictor_width=self.predictor_width,
             predictor_depth=self.predictor_depth,

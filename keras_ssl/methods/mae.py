@@ -15,13 +15,6 @@ from keras_ssl.methods.masked_modeling import TokenPredictor
 from keras_ssl.methods.masked_modeling import gather_tokens
 from keras_ssl.methods.masked_modeling import preprocess
 
-# Decoder (width, depth, heads): the paper's default at 224 px (table 1:
-# 8 blocks, 512 wide; 16 heads in the official code), and at
-# <= 64 px a CIFAR-10 recipe, IcarusWizard/MAE's (192 wide, 4 blocks, 3
-# heads, under a ViT-Tiny encoder at 32 px).
-DECODER = {"large": (512, 8, 16), "small": (192, 4, 3)}
-
-
 @keras.saving.register_keras_serializable(package="keras_ssl")
 class MAE(SSLModel):
     """Masked autoencoder: reconstruct the pixels of randomly masked patches.
@@ -51,10 +44,12 @@ class MAE(SSLModel):
     Args:
         backbone: a `keras_ssl.backbones.vit` network with a static input
             size (e.g. `vit_tiny((32, 32, 3), patch_size=4)`).
-        mask_ratio: fraction of the patches masked, in [0, 1); paper: 0.75.
-        decoder_width: decoder token width; default by image size (above).
-        decoder_depth: decoder blocks; default by image size.
-        decoder_num_heads: decoder attention heads; default by image size.
+        mask_ratio: fraction of the patches masked, in [0, 1); default the
+            recipe's, the paper's 0.75.
+        decoder_width: decoder token width; default the recipe's for the
+            image size (above).
+        decoder_depth: decoder blocks; default the recipe's.
+        decoder_num_heads: decoder attention heads; default the recipe's.
         norm_pix_loss: normalize each target patch by its mean and standard
             deviation (the paper's default).
         seed: int or None, seed of the masks.
@@ -76,7 +71,7 @@ class MAE(SSLModel):
     def __init__(
         self,
         backbone,
-        mask_ratio=0.75,
+        mask_ratio=None,
         decoder_width=None,
         decoder_depth=None,
         decoder_num_heads=None,
@@ -91,14 +86,15 @@ class MAE(SSLModel):
                 "MAE masks a fixed number of patches: give the backbone or "
                 f"`input_shape=` a static size. Received: input_shape={self.image_shape}"
             )
+        default = self.recipe.default
+        mask_ratio = default("mask_ratio", mask_ratio)
         grid = self.vit.grid_size(self.image_shape)
         self.num_patches = grid[0] * grid[1]
         self.num_visible = num_visible_patches(self.num_patches, mask_ratio)
         self.mask_ratio = float(mask_ratio)
-        width, depth, heads = DECODER["small" if self.small_images else "large"]
-        self.decoder_width = int(decoder_width or width)
-        self.decoder_depth = int(decoder_depth or depth)
-        self.decoder_num_heads = int(decoder_num_heads or heads)
+        self.decoder_width = int(default("decoder_width", decoder_width))
+        self.decoder_depth = int(default("decoder_depth", decoder_depth))
+        self.decoder_num_heads = int(default("decoder_num_heads", decoder_num_heads))
         self.norm_pix_loss = bool(norm_pix_loss)
         self.seed = seed
         patch_pixels = self.vit.patch_size**2 * self.image_shape[-1]

@@ -29,34 +29,37 @@ class MomentumModel(SSLModel):
     al. 2020, section 3.1). The momentum follows
     `m_k = 1 - (1 - m0) (cos(pi k / K) + 1) / 2` at step `k` (BYOL, MoCo v3,
     DINO) with the horizon `K` from the `MomentumSchedule` callback that `fit`
-    adds, or stays `m0` (`momentum_schedule="constant"`, MoCo v1/v2). It is
-    kept in the float32 variable `momentum` and logged as the `momentum`
-    metric.
+    adds, or stays `m0` (the class attribute `momentum_schedule =
+    "constant"`, MoCo v1/v2). It is kept in the float32 variable `momentum`
+    and logged as the `momentum` metric.
 
     Subclasses build `self.projector` and then call `self.build_target()`
-    before `self.built = True`; `compute_ssl_loss` starts with
-    `self.update_target(training)` and then runs `self.target(view)`.
+    before `self.built = True`; `compute_ssl_loss` runs `self.target(view)`.
+    The EMA step is the base class's: `compute_loss` runs
+    `update_target(training)` before the subclass's loss, so no method has a
+    call order to remember.
 
     Args:
         backbone: a `keras.Model` from images to `(B, D)` features.
         momentum: `m0`, in [0, 1]; default the method's recipe
             (`keras_ssl.recipes`).
-        momentum_schedule: `"cosine"` (to 1 over training) or `"constant"`.
         **kwargs: `SSLModel` arguments.
     """
 
-    def __init__(self, backbone, momentum=None, momentum_schedule="cosine", **kwargs):
+    # "cosine" (to 1 over training) or "constant" (stays `m0`).
+    momentum_schedule = "cosine"
+
+    def __init__(self, backbone, momentum=None, **kwargs):
         super().__init__(backbone, **kwargs)
         momentum = self.recipe.default("momentum", momentum)
         if isinstance(momentum, bool) or not 0.0 <= momentum <= 1.0:
             raise ValueError(f"`momentum` must be in [0, 1]. Received: momentum={momentum!r}")
-        if momentum_schedule not in _SCHEDULES:
+        if self.momentum_schedule not in _SCHEDULES:
             raise ValueError(
-                f"`momentum_schedule` must be one of {_SCHEDULES}. "
-                f"Received: momentum_schedule={momentum_schedule!r}"
+                f"{type(self).__name__}.momentum_schedule must be one of {_SCHEDULES}. "
+                f"Received: {self.momentum_schedule!r}"
             )
         self.base_momentum = float(momentum)
-        self.momentum_schedule = momentum_schedule
         self.momentum = distribute.add_state_variable(
             self,
             "momentum",
@@ -127,6 +130,12 @@ class MomentumModel(SSLModel):
             value = m * target + (1.0 - m) * ops.stop_gradient(ops.cast(online, "float32"))
             target.assign(ops.cast(value, target.dtype))
 
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        # The EMA step comes first: the subclass's loss runs the target on
+        # the weights of this step (the online ones before its update).
+        self.update_target(training)
+        return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+
     def target(self, view, training=True):
         """`stop_gradient` of the target projection of one view (float32).
 
@@ -146,9 +155,7 @@ class MomentumModel(SSLModel):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            momentum=self.base_momentum, momentum_schedule=self.momentum_schedule
-        )
+        config.update(momentum=self.base_momentum)
         return config
 
 

@@ -44,7 +44,8 @@ class NNCLR(SSLModel):
         projection_dims: widths of the projector layers, the last one the
             embedding width `d`.
         prediction_dims: widths of the predictor layers, the last one `d`.
-        queue_size: rows of the support set, at least the global batch.
+        queue_size: rows of the support set, at least the global batch
+            (NNCLR needs one: 0 is refused); None: the recipe's.
         temperature: `T > 0` of the loss.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
@@ -72,6 +73,13 @@ class NNCLR(SSLModel):
         default = self.recipe.default
         projection_dims = default("projection_dims", projection_dims)
         prediction_dims = default("prediction_dims", prediction_dims)
+        if queue_size is not None and (
+            isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1
+        ):
+            raise ValueError(
+                "NNCLR needs a queue (its support set): `queue_size` must be an int "
+                f">= 1, or None for the recipe's size. Received: queue_size={queue_size!r}"
+            )
         queue_size = default("queue_size", queue_size)
         temperature = default("temperature", temperature)
         check_temperature(temperature)

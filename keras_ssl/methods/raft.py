@@ -55,7 +55,6 @@ class RAFT(BYOL):
         self.predictor_in_alignment = bool(predictor_in_alignment)
 
     def compute_ssl_loss(self, outputs, training):
-        self.update_target(training)
         targets = [self.target(v, training=training) for v in outputs["views"]]
         aligned = {}
         if not self.predictor_in_alignment:

@@ -33,9 +33,9 @@ class SiameseContrastive(SSLModel):
       paired with the second view of `num_negatives` other images of the
       local batch (rows shifted by 1, 2, ...) as dissimilar pairs.
 
-    The loss is the mean over all pairs of `loss="margin"`, the DrLIM
+    The loss is the mean over all pairs of `objective="margin"`, the DrLIM
     margin loss (Hadsell et al. 2006, `losses.contrastive_margin_loss`), or
-    `loss="energy"`, the 2005 paper's loss on the L1 energy with bound `q`
+    `objective="energy"`, the 2005 paper's loss on the L1 energy with bound `q`
     (Chopra et al. 2005, `losses.siamese_energy_loss`). `embed(images)` gives `G(x)` for
     verification (threshold on the distance); `encoder` and `export_encoder`
     give the backbone features as for every method.
@@ -48,10 +48,10 @@ class SiameseContrastive(SSLModel):
         backbone: a `keras.Model` from images to `(B, D)` features.
         embedding_dim: width of `G`'s output.
         margin: `m > 0` of the margin loss.
-        loss: `"margin"` (default) or `"energy"`.
-        q: the energy loss's bound `Q > 0` of the L1 energy (default 10,
-            the test value of docs/methods.md, SiameseContrastive; the paper sets it to the
-            energy's upper bound).
+        objective: the loss, `"margin"` (default) or `"energy"`.
+        q: the energy loss's bound `Q > 0` of the L1 energy; default the
+            recipe's, 10 (the fixture value of docs/methods.md, SiameseContrastive; the paper sets it to
+            the energy's upper bound).
         num_negatives: dissimilar partners per image in the self-supervised
             pairing, `1 <= num_negatives < batch`.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
@@ -72,16 +72,19 @@ class SiameseContrastive(SSLModel):
         embedding_dim=None,
         margin=None,
         num_negatives=None,
-        loss="margin",
-        q=10.0,
+        objective="margin",
+        q=None,
         **kwargs,
     ):
-        if loss not in _LOSSES:
-            raise ValueError(f"`loss` must be one of {_LOSSES}. Received: loss={loss!r}")
-        if q <= 0:
+        if objective not in _LOSSES:
+            raise ValueError(
+                f"`objective` must be one of {_LOSSES}. Received: objective={objective!r}"
+            )
+        if q is not None and q <= 0:
             raise ValueError(f"`q` must be > 0. Received: q={q}")
         super().__init__(backbone, **kwargs)
         default = self.recipe.default
+        q = default("q", q)
         embedding_dim = default("embedding_dim", embedding_dim)
         margin = default("margin", margin)
         num_negatives = default("num_negatives", num_negatives)
@@ -97,7 +100,7 @@ class SiameseContrastive(SSLModel):
         self.embedding_dim = embedding_dim
         self.margin = float(margin)
         self.num_negatives = num_negatives
-        self.loss_name = loss
+        self.objective = objective
         self.q = float(q)
         self.min_batch_size = num_negatives + 1
         self.projector = keras.Sequential(
@@ -150,7 +153,7 @@ class SiameseContrastive(SSLModel):
         )
 
     def _pair_loss(self, first, second, is_similar):
-        if self.loss_name == "energy":
+        if self.objective == "energy":
             return losses.siamese_energy_loss(first, second, is_similar, self.q)
         return losses.contrastive_margin_loss(first, second, is_similar, self.margin)
 
@@ -188,7 +191,7 @@ class SiameseContrastive(SSLModel):
             embedding_dim=self.embedding_dim,
             margin=self.margin,
             num_negatives=self.num_negatives,
-            loss=self.loss_name,
+            objective=self.objective,
             q=self.q,
         )
         return config

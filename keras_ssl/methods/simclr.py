@@ -10,7 +10,7 @@ from keras_ssl.arg_checks import check_temperature
 from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
-# The contrastive losses `loss=` chooses from; each is symmetric in its views.
+# The contrastive losses `objective=` chooses from; each is symmetric in its views.
 _LOSSES = {
     "nt_xent": losses.nt_xent_loss,
     "dcl": losses.dcl_loss,
@@ -25,7 +25,7 @@ class SimCLR(SSLModel):
     Both views go through the encoder in one concatenated batch, as in the
     SimCLR TF repo, so BatchNorm statistics cover all 2N views. The loss is the
     paper's NT-Xent, the mean over the 2N anchors (`losses.nt_xent_loss`),
-    with negatives gathered across replicas; `loss="dcl"` or `"dclw"` swaps
+    with negatives gathered across replicas; `objective="dcl"` or `"dclw"` swaps
     in the decoupled losses of Yeh et al. 2022 (`losses.dcl_loss`,
     `losses.dclw_loss`, sigma 0.5), which drop the positive from the
     denominator.
@@ -50,7 +50,7 @@ class SimCLR(SSLModel):
         projection_dims: widths of the projector layers, the last one the
             output; default `(D, 128)`. `(D, D, 128)` is SimCLR v2's head.
         temperature: NT-Xent temperature, > 0.
-        loss: `"nt_xent"` (default), `"dcl"` or `"dclw"`.
+        objective: the loss, `"nt_xent"` (default), `"dcl"` or `"dclw"`.
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,
             `input_shape`, `num_classes`) and `keras.Model` ones (`name`).
 
@@ -65,12 +65,14 @@ class SimCLR(SSLModel):
 
     accepts_multi_crop = True
 
-    def __init__(self, backbone, projection_dims=None, temperature=None, loss="nt_xent", **kwargs):
-        if loss not in _LOSSES:
+    def __init__(
+        self, backbone, projection_dims=None, temperature=None, objective="nt_xent", **kwargs
+    ):
+        if objective not in _LOSSES:
             raise ValueError(
-                f"`loss` must be one of {tuple(_LOSSES)}. Received: loss={loss!r}"
+                f"`objective` must be one of {tuple(_LOSSES)}. Received: objective={objective!r}"
             )
-        self.loss_name = loss
+        self.objective = objective
         super().__init__(backbone, **kwargs)
         temperature = self.recipe.default("temperature", temperature)
         check_temperature(temperature)
@@ -88,7 +90,7 @@ class SimCLR(SSLModel):
 
     def compute_ssl_loss(self, outputs, training):
         z = outputs["projections"]
-        loss = _LOSSES[self.loss_name]
+        loss = _LOSSES[self.objective]
         return ops.mean(
             crop_pairs.over_crop_pairs(
                 lambda t, v: loss(z[t], z[v], temperature=self.temperature),
@@ -101,6 +103,8 @@ class SimCLR(SSLModel):
     def get_config(self):
         config = super().get_config()
         config.update(
-            projection_dims=self.projection_dims, temperature=self.temperature, loss=self.loss_name
+            projection_dims=self.projection_dims,
+            temperature=self.temperature,
+            objective=self.objective,
         )
         return config

@@ -53,7 +53,7 @@ class SimSiam(SSLModel):
         projection_dims: widths of the projector layers; default
             `(2048, 2048, 2048)`, or `(2048, 2048)` for images of at most
             64 px.
-        predictor_dims: widths of the predictor layers, the last one equal
+        prediction_dims: widths of the predictor layers, the last one equal
             to the projection width; default `(d // 4, d)` for projection
             width `d` (2048 -> 512 -> 2048).
         fix_predictor_lr: keep the predictor at the initial learning rate
@@ -76,7 +76,7 @@ class SimSiam(SSLModel):
         self,
         backbone,
         projection_dims=None,
-        predictor_dims=None,
+        prediction_dims=None,
         fix_predictor_lr=None,
         **kwargs,
     ):
@@ -85,14 +85,14 @@ class SimSiam(SSLModel):
         fix_predictor_lr = self.recipe.default("fix_predictor_lr", fix_predictor_lr)
         self.projection_dims = tuple(int(d) for d in projection_dims)
         width = self.projection_dims[-1]
-        if predictor_dims is None:
-            predictor_dims = (max(width // 4, 1), width)
-        self.predictor_dims = tuple(int(d) for d in predictor_dims)
-        if self.predictor_dims and self.predictor_dims[-1] != width:
+        if prediction_dims is None:
+            prediction_dims = (max(width // 4, 1), width)
+        self.prediction_dims = tuple(int(d) for d in prediction_dims)
+        if self.prediction_dims and self.prediction_dims[-1] != width:
             raise ValueError(
                 "The predictor must map back to the projection width: "
-                f"`predictor_dims[-1]` must be {width}. Received: "
-                f"predictor_dims={self.predictor_dims}"
+                f"`prediction_dims[-1]` must be {width}. Received: "
+                f"prediction_dims={self.prediction_dims}"
             )
         self.fix_predictor_lr = bool(fix_predictor_lr)
         self.projector = layers.mlp(
@@ -102,7 +102,7 @@ class SimSiam(SSLModel):
             last_bn_affine=False,
             name="projector",
         )
-        self.predictor = layers.mlp(width, self.predictor_dims, name="predictor")
+        self.predictor = layers.mlp(width, self.prediction_dims, name="predictor")
         self.z_std = keras.metrics.Mean(name="z_std")
         self.built = True
 
@@ -152,7 +152,7 @@ class SimSiam(SSLModel):
         config = super().get_config()
         config.update(
             projection_dims=self.projection_dims,
-            predictor_dims=self.predictor_dims,
+            prediction_dims=self.prediction_dims,
             fix_predictor_lr=self.fix_predictor_lr,
         )
         return config

@@ -71,8 +71,8 @@ class SwAV(SSLModel):
         freeze_prototypes_epochs: epochs at the start during which the
             prototypes are not updated. Default 1 (repo: 313 iterations at
             batch 4096, about one epoch).
-        queue_size: length of each crop's queue, 0 for none. Default 0; the
-            repo uses 3840 at batch 256.
+        queue_size: length of each crop's queue, 0 for none; None: the
+            recipe's, 0 (the repo uses 3840 at batch 256).
         queue_start_epoch: first epoch (0-based) that uses the queue. Default
             15 (repo at batch 256; solo-learn CIFAR: 50).
         **kwargs: `SSLModel` arguments (`augmenter`, `preprocessing`,

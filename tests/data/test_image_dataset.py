@@ -89,7 +89,7 @@ def test_fit_simclr_moco_dino_pirl(folder):
     moco = keras_ssl.MoCo(backbone(), version=2, projection_dims=(16, 8), queue_size=64, **shape)
     assert np.isfinite(_fit(moco, image_dataset(str(root), SIZE, BATCH, **endless), 2)["loss"])
     dino = keras_ssl.DINO(
-        backbone(), hidden_dim=16, bottleneck_dim=8, num_prototypes=20,
+        backbone(), projection_dims=(16, 16, 8), num_prototypes=20,
         augmenter=augmentation.dino_multicrop(SIZE, num_local=2, local_size=8), **shape,
     )
     assert np.isfinite(_fit(dino, image_dataset(str(root), SIZE, BATCH, **endless), 2)["loss"])

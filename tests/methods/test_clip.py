@@ -27,7 +27,7 @@ def make_model(vocabulary_size, **kwargs):
         vocabulary_size, LENGTH, width=32, num_layers=1, num_heads=2
     )
     model = keras_ssl.CLIP(
-        keras_ssl.backbones.small_cnn((32, 32, 3)), text, embed_dim=16, **kwargs
+        keras_ssl.backbones.small_cnn((32, 32, 3)), text, embedding_dim=16, **kwargs
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     return model
@@ -40,7 +40,7 @@ def take(x, start, stop):
 def test_construction_defaults_and_attributes(pairs):
     model = make_model(pairs[1])
     assert float(model.logit_scale) == pytest.approx(math.log(1 / 0.07), rel=1e-6)
-    assert model.logit_scale.trainable and model.embed_dim == 16
+    assert model.logit_scale.trainable and model.embedding_dim == 16
     assert model.image_encoder is model.backbone
     assert model.image_projection.output_shape == (None, 16)
     assert model.text_projection.output_shape == (None, 16)

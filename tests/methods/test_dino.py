@@ -12,7 +12,7 @@ from keras_ssl.augmentation import ViewAugmenter
 from tests import reference
 from tests.methods.momentum_utils import sample_images
 
-HEAD = dict(hidden_dim=32, bottleneck_dim=16, num_prototypes=64)
+HEAD = dict(projection_dims=(32, 32, 16), num_prototypes=64)
 
 
 def multicrop(seed=0):
@@ -100,7 +100,7 @@ def test_save_load_export_and_learning(images, tmp_path):
         center_momentum=1.0,
         warmup_teacher_temperature_epochs=0,
         teacher_temperature=0.04,
-        freeze_last_layer=0,
+        freeze_prototypes_epochs=0,
     )
     data = fixed_views(model, images, batches=4)
     losses = model.fit(data, epochs=4, verbose=0).history["loss"]

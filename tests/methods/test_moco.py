@@ -71,6 +71,41 @@ def test_bad_arguments_raise(images):
     assert int(model.queue.pointer.numpy()) == 0  # 4 steps x 16 keys, wrapped
 
 
+def test_version_3_builds_a_moco_v3_and_arguments_that_do_not_apply_raise():
+    small = keras_ssl.backbones.small_cnn((SIZE, SIZE, 3))
+    v3 = keras_ssl.MoCo(small, version=3, **V3_HEADS)
+    assert type(v3) is keras_ssl.MoCoV3 and isinstance(v3, keras_ssl.MoCo)
+    assert keras_ssl.MoCo(small, 3, queue_size=0, **V3_HEADS).queue is None
+    assert "queue_size" not in v3.get_config() and "symmetric" not in v3.get_config()
+    assert type(keras_ssl.MoCo(small, version=1, queue_size=16)) is keras_ssl.MoCo
+    with pytest.raises(ValueError, match="needs a queue.*queue_size=0"):
+        keras_ssl.MoCo(small, version=2, queue_size=0)
+    with pytest.raises(ValueError, match="no predictor.*prediction_dims"):
+        keras_ssl.MoCo(small, version=1, queue_size=16, prediction_dims=(8, 4))
+    with pytest.raises(ValueError, match="symmetric"):
+        keras_ssl.MoCo(small, version=3, symmetric=True, **V3_HEADS)
+    with pytest.raises(ValueError, match="version=2"):
+        keras_ssl.MoCoV3(small, version=2)
+
+
+def test_key_encoder_weights_are_the_same_with_or_without_split_bn():
+    # The replicas at construction pick SplitBatchNormalization (one device)
+    # or BatchNormalization (a strategy) in the key encoder: the weights are
+    # the same, so a model saved under one count loads under another.
+    split = keras_ssl.MoCo(keras_ssl.backbones.small_cnn((SIZE, SIZE, 3)), queue_size=16)
+    plain = keras_ssl.MoCo(
+        keras_ssl.backbones.small_cnn((SIZE, SIZE, 3)), queue_size=16, shuffle_bn=False
+    )
+    assert split._split_bn and not plain._split_bn
+    def layout(model):
+        return [(w.name, tuple(w.shape)) for w in model.weights]
+
+    assert layout(split) == layout(plain)
+    plain.set_weights(split.get_weights())
+    for a, b in zip(plain.weights, split.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 def test_queue_holds_the_last_keys_in_order_and_wraps(images):
     # momentum 1: the key encoder never moves, so keys are reproducible.
     model = build(keras_ssl.MoCo, version=2, queue_size=24, momentum=1.0)

@@ -59,6 +59,46 @@ def test_ema_follows_the_numpy_recurrence_with_the_cosine_schedule(images):
     assert not model.target_projector.trainable_weights
 
 
+class TargetRegression(keras_ssl.MomentumModel):
+    """A new momentum method that never calls `update_target` itself."""
+
+    recipe_name = "byol"
+    momentum_schedule = "constant"
+
+    def __init__(self, backbone, **kwargs):
+        super().__init__(backbone, **kwargs)
+        self.projector = keras_ssl.layers.mlp(self.feature_dim, (16, 8), name="projector")
+        self.build_target()
+        self.built = True
+
+    def forward(self, views, training):
+        return dict(self.project_views(views, training), views=views)
+
+    def compute_ssl_loss(self, outputs, training):
+        target = self.target(outputs["views"][1], training=training)
+        return keras.ops.mean(keras.ops.square(outputs["projections"][0] - target))
+
+
+def test_a_new_momentum_method_gets_its_target_updated_by_the_base_class(images):
+    model = build(TargetRegression, momentum=0.75)
+    assert model.default_callbacks() == []  # constant: no MomentumSchedule
+    online, target = online_and_target(model)
+    trainable = [w.trainable for w in online]
+    expected = [np.asarray(w, np.float64) for w in target]
+    recorder = RecordOnline()
+    model.fit(fixed_views(model, images), epochs=1, verbose=0, callbacks=[recorder])
+    assert len(recorder.steps) == 4 and int(model.step.numpy()) == 4
+    for weights in recorder.steps:
+        for i, w in enumerate(weights):
+            if trainable[i]:
+                expected[i] = 0.75 * expected[i] + 0.25 * w
+    for i, t in enumerate(target):
+        if trainable[i]:
+            np.testing.assert_allclose(np.asarray(t), expected[i], rtol=1e-6, atol=1e-6)
+    assert float(model.momentum.numpy()) == 0.75
+    assert "momentum_schedule" not in model.get_config()
+
+
 def test_schedule_matches_methods_md_fixture():
     model = build(keras_ssl.BYOL, momentum=0.996, **HEADS)
     model.momentum_steps.assign(400)

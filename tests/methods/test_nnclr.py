@@ -38,6 +38,8 @@ def test_construction_defaults_and_attributes():
         keras_ssl.NNCLR(
             keras_ssl.backbones.small_cnn((32, 32, 3)), prediction_dims=(64, 16)
         )
+    with pytest.raises(ValueError, match="needs a queue.*queue_size=0"):
+        keras_ssl.NNCLR(keras_ssl.backbones.small_cnn((32, 32, 3)), queue_size=0)
 
 
 def test_loss_uses_the_support_set_as_it_was_then_enqueues_z1():

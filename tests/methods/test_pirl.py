@@ -46,7 +46,7 @@ def test_construction_defaults_and_attributes():
     model = keras_ssl.PIRL(
         keras_ssl.backbones.small_cnn((None, None, 3)), num_items=100, input_shape=(32, 32, 3)
     )
-    assert (model.temperature, model.jigsaw_weight, model.loss) == (0.07, 0.5, "nce")
+    assert (model.temperature, model.jigsaw_weight, model.objective) == (0.07, 0.5, "nce")
     assert model.num_negatives == 4096 and model.embedding_dim == 128
     assert model.jigsaw.patch_size == 24 and model.jigsaw.cell_size == 32
     assert model.memory_bank.bank.shape == (100, 128) and float(model.normalizer) == 0.0
@@ -56,8 +56,8 @@ def test_construction_defaults_and_attributes():
     )
     with pytest.raises(ValueError, match="24x24 jigsaw patches"):
         keras_ssl.PIRL(flatten_dense, num_items=100)
-    with pytest.raises(ValueError, match="loss"):
-        make_model(loss="triplet")
+    with pytest.raises(ValueError, match="objective"):
+        make_model(objective="triplet")
 
 
 def test_loss_equals_reference_then_only_the_batch_rows_move(images):
@@ -105,11 +105,22 @@ def test_data_without_index_raises_clearly(images):
     assert int(model.step) == 1
 
 
-@pytest.mark.parametrize("loss", ["nce", "info_nce"])
-def test_fit_on_real_images_lowers_the_loss(images, loss):
-    model = make_model(loss=loss)
+@pytest.mark.parametrize("objective", ["nce", "info_nce"])
+def test_fit_on_real_images_lowers_the_loss(images, objective):
+    model = make_model(objective=objective)
     history = model.fit(indexed(images[:32]).repeat(5), epochs=2, verbose=0).history["loss"]
     assert history[-1] < history[0], history
+
+
+def test_a_compiled_loss_leaves_the_objective_alone(images):
+    # `objective` was `loss`, which Keras's compile overwrote with the
+    # compiled loss: PIRL then ran its InfoNCE branch and saved "mse".
+    model = make_model()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    model.fit(indexed(images[:16]), epochs=1, verbose=0)
+    assert float(model.normalizer) > 0  # only the NCE objective sets it
+    config = model.get_config()
+    assert config["objective"] == "nce" and "loss" not in config
 
 
 @pytest.mark.backend_specific

@@ -59,7 +59,7 @@ def test_labelled_pairs_loss_equals_reference(images):
 
 
 def test_energy_loss_equals_reference_on_both_pairings(images):
-    model = make_model(loss="energy", q=4.0, num_negatives=2)
+    model = make_model(objective="energy", q=4.0, num_negatives=2)
     pairs = keras_ssl.data.make_pairs(images, 0.5, num_pairs=6, seed=0)
     views = (
         pairs["first"].astype("float32"), pairs["second"].astype("float32"), pairs["is_similar"]
@@ -76,11 +76,11 @@ def test_energy_loss_equals_reference_on_both_pairings(images):
     expected = reference.siamese_energy(a, b, similar, 4.0)
     assert float(model.compute_ssl_loss(outputs, training=False)) == pytest.approx(expected, rel=1e-5)
     restored = keras_ssl.SiameseContrastive.from_config(model.get_config())
-    assert (restored.loss_name, restored.q) == ("energy", 4.0)
-    with pytest.raises(ValueError, match="loss='hinge'"):
-        make_model(loss="hinge")
+    assert (restored.objective, restored.q) == ("energy", 4.0)
+    with pytest.raises(ValueError, match="objective='hinge'"):
+        make_model(objective="hinge")
     with pytest.raises(ValueError, match="q=0"):
-        make_model(loss="energy", q=0)
+        make_model(objective="energy", q=0)
 
 def test_fit_on_labelled_pairs_lowers_the_loss(images):
     model = make_model()

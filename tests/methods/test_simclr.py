@@ -44,9 +44,9 @@ def test_inference_returns_encoder_features(images):
     )
 
 
-@pytest.mark.parametrize("loss_name", ["nt_xent", "dcl", "dclw"])
-def test_training_loss_equals_reference_on_projections(loss_name):
-    model = make_model(loss=loss_name)
+@pytest.mark.parametrize("objective", ["nt_xent", "dcl", "dclw"])
+def test_training_loss_equals_reference_on_projections(objective):
+    model = make_model(objective=objective)
     rng = np.random.default_rng(0)
     views = tuple(rng.uniform(0, 255, (6, 32, 32, 3)).astype("float32") for _ in range(2))
     outputs = model(views, training=True)
@@ -56,9 +56,9 @@ def test_training_loss_equals_reference_on_projections(loss_name):
         "nt_xent": lambda: reference.nt_xent(z1, z2, 0.5),
         "dcl": lambda: reference.dcl(z1, z2, 0.5),
         "dclw": lambda: reference.dcl(z1, z2, 0.5, sigma=0.5),
-    }[loss_name]()
+    }[objective]()
     assert float(loss) == pytest.approx(expected, rel=1e-5)
-    assert keras_ssl.SimCLR.from_config(model.get_config()).loss_name == loss_name
+    assert keras_ssl.SimCLR.from_config(model.get_config()).objective == objective
     assert int(model.step) == 1
     # evaluate-mode loss writes no state
     model.compute_loss(x=views, y_pred=model(views), training=False)
@@ -228,5 +228,5 @@ def test_backbone_of_any_size_needs_input_shape_for_the_default_augmenter():
 
 
 def test_unknown_loss_is_rejected():
-    with pytest.raises(ValueError, match="loss='info_nce'"):
-        keras_ssl.SimCLR(keras_ssl.backbones.small_cnn((32, 32, 3)), loss="info_nce")
+    with pytest.raises(ValueError, match="objective='info_nce'"):
+        keras_ssl.SimCLR(keras_ssl.backbones.small_cnn((32, 32, 3)), objective="info_nce")

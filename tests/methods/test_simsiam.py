@@ -25,7 +25,7 @@ def make_model(size=16, **kwargs):
 def test_construction_defaults_and_attributes():
     model = keras_ssl.SimSiam(keras_ssl.backbones.small_cnn((32, 32, 3)))
     assert model.projection_dims == (2048, 2048)  # CIFAR: 2 layers
-    assert model.predictor_dims == (512, 2048)  # bottleneck
+    assert model.prediction_dims == (512, 2048)  # bottleneck
     assert model.fix_predictor_lr and model.num_views == 2
     last_bn = model.projector.layers[-1]
     assert isinstance(last_bn, keras.layers.BatchNormalization)
@@ -33,10 +33,10 @@ def test_construction_defaults_and_attributes():
     assert model.predictor.output_shape == (None, 2048)
     assert not isinstance(model.predictor.layers[-1], keras.layers.BatchNormalization)
     assert model.count_params() > 0 and int(model.step) == 0
-    big = keras_ssl.SimSiam(keras_ssl.backbones.small_cnn((96, 96, 3)), predictor_dims=(8, 2048))
+    big = keras_ssl.SimSiam(keras_ssl.backbones.small_cnn((96, 96, 3)), prediction_dims=(8, 2048))
     assert big.projection_dims == (2048, 2048, 2048)
-    with pytest.raises(ValueError, match="predictor_dims"):
-        make_model(predictor_dims=(16, 32))
+    with pytest.raises(ValueError, match="prediction_dims"):
+        make_model(prediction_dims=(16, 32))
 
 
 def test_loss_equals_reference_and_logs_z_std():
