@@ -4,6 +4,7 @@ Everything is read from array shapes or a dataset's `element_spec` before Keras
 traces anything, so a bad call raises a `ValueError` and writes no state.
 """
 
+import collections
 import warnings
 
 import numpy as np
@@ -129,18 +130,30 @@ def check_labels(model, labels, argument):
             )
 
 
-def check_id_range(ids, argument, limit, what):
-    """Raises `ValueError` when an array of integer ids (token ids, dataset
-    indices) holds a value outside `[0, limit)`. Only arrays are checked: a
-    dataset's values are not known before its batches are drawn."""
-    if limit is None or not isinstance(ids, np.ndarray) or not ids.size:
-        return
-    low, high = int(ids.min()), int(ids.max())
-    if low < 0 or high >= limit:
-        raise ValueError(
-            f"`{argument}` must hold {what} in [0, {limit}). Received values in "
-            f"[{low}, {high}]."
+class IdInput(collections.namedtuple("IdInput", ["key", "limit", "what", "fix"])):
+    """An integer input `x[key]` whose values index a table of `limit` rows
+    (CLIP's token ids, PIRL's dataset indices): `what` names the values,
+    `fix` says how to bring them into `[0, limit)`."""
+
+    def error_message(self, low, high):
+        return (
+            f"`x['{self.key}']` must hold {self.what} in [0, {self.limit}). Received "
+            f"values in [{low}, {high}]. {self.fix}"
         )
+
+
+def check_id_ranges(model, x):
+    """Raises `ValueError` when an array of `x` that `model.id_inputs()`
+    names holds a value outside its range. Only arrays are checked here: a
+    dataset's values are only known in the step, which refuses a batch out
+    of range (`SSLModel.train_step`)."""
+    for id_input in model.id_inputs():
+        ids = x[id_input.key]
+        if not isinstance(ids, np.ndarray) or not ids.size:
+            continue
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= id_input.limit:
+            raise ValueError(id_input.error_message(low, high))
 
 
 def check_batch(model, batch, argument):

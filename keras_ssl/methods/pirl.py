@@ -63,9 +63,10 @@ class PIRL(SSLModel):
             takes both the image and the patch size, or can be rebuilt to
             (convolutions and global pooling).
         num_items: the number of dataset items (memory-bank rows). `fit`
-            checks indices given as arrays against it before training; a
-            dataset's indices cannot be read before its batches are drawn, so
-            give it `with_index` of at most `num_items` images.
+            checks indices given as arrays against it before training, and
+            the training step refuses a dataset's batch with an index out of
+            range, changing no state, and stops `fit` with a `ValueError`
+            (`SSLModel.id_inputs`).
         embedding_dim: width of `f`, `g` and the bank.
         num_negatives: bank rows drawn per step.
         temperature: `T > 0`.
@@ -188,7 +189,7 @@ class PIRL(SSLModel):
         if not isinstance(x, dict) or set(x) != {"images", "index"}:
             raise ValueError(_NEEDS_INDEX)
         image, patches = self.augmenter(x["images"], training=True)
-        return image, patches, x["index"]
+        return image, patches, self.ids_in_range(x, "index")
 
     def forward(self, views, training):
         image, patches, index = views
@@ -246,6 +247,14 @@ class PIRL(SSLModel):
             inputs = inputs["images"]
         return super().call(inputs, training=False)
 
+    def id_inputs(self):
+        fix = (
+            "Index the images the model trains on from 0 (`keras_ssl.data.with_index`), "
+            "and build PIRL with `num_items` at least their number."
+        )
+        what = "dataset indices below `num_items` (the memory bank's rows)"
+        return (input_checks.IdInput("index", self.num_items, what, fix),)
+
     def check_inputs(self, x, y, batch_size, needs_loss):
         if not needs_loss:
             return super().check_inputs(x, y, batch_size, needs_loss)
@@ -262,10 +271,7 @@ class PIRL(SSLModel):
                 "`x['index']` must be integer dataset indices of shape (B,). "
                 f"Received: shape={tuple(index.shape)}, dtype={dtype}"
             )
-        input_checks.check_id_range(
-            index, "x['index']", self.num_items, "dataset indices below `num_items` (the "
-            "memory bank's rows)"
-        )
+        input_checks.check_id_ranges(self, x)
         input_checks.check_labels(self, y, "y")
 
     def get_config(self):
