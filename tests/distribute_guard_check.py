@@ -16,20 +16,17 @@ import os
 import re
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ["KERAS_BACKEND"] = "tensorflow"
-
-import tensorflow as tf  # noqa: E402
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Importing the SimCLR check configures the 2 logical CPUs before TF starts.
+import tests.distribute_mirrored_check  # noqa: E402, F401
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from keras_ssl.callbacks import NonFiniteStepError  # noqa: E402
 from tests import tiny_methods  # noqa: E402
+from tests.reliability.test_nonfinite import StateByStep  # noqa: E402
 
 BAD_STEP = 2
 # Row of the global batch in replica 1's share (rows BATCH / 2 and after).
@@ -87,15 +84,6 @@ def changed(actual, expected):
     ]
 
 
-class StateByStep(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.states = {}
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.states[int(self.model.step.numpy())] = replica_state(self.model)
-
-
 def spoiled(x, name, how):
     """`x` with one NaN pixel, or (CLIP) one token id of 25 >= the
     vocabulary of 20, in row `BAD_ROW`."""
@@ -118,7 +106,7 @@ def check(name, strategy):
     parts[BAD_STEP] = spoiled(parts[BAD_STEP], name, how)
     x = keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
     data = tf.data.Dataset.from_tensor_slices((x,)).batch(tiny_methods.BATCH)
-    states = StateByStep()
+    states = StateByStep(replica_state)
     try:
         model.fit(data, epochs=1, verbose=0, callbacks=[states])
     except error_type as error:

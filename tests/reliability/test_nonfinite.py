@@ -47,14 +47,16 @@ def with_nan_pixel(x):
 
 
 class StateByStep(keras.callbacks.Callback):
-    """The state before each step, by the model's `step` counter."""
+    """The state before each step (`read(model)`, default `state`), by the
+    model's `step` counter."""
 
-    def __init__(self):
+    def __init__(self, read=None):
         super().__init__()
+        self.read = read or state
         self.states = {}
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.states[int(self.model.step.numpy())] = state(self.model)
+        self.states[int(self.model.step.numpy())] = self.read(self.model)
 
 
 def fit(model, x, y, **kwargs):
