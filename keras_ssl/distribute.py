@@ -108,9 +108,12 @@ def restore_if(condition, variables, values):
     def restore_replicas(strategy, condition, values):
         def restore():
             for variable, value in zip(variables, values):
-                strategy.extended.update(
-                    variable.value, lambda copy, value: copy.assign(value), args=(value,)
-                )
+                if isinstance(variable.value, tf.distribute.DistributedValues):
+                    strategy.extended.update(
+                        variable.value, lambda copy, value: copy.assign(value), args=(value,)
+                    )
+                else:  # made outside the strategy's scope (e.g. a seed's state): one copy
+                    variable.assign(strategy.experimental_local_results(value)[0])
             return tf.constant(True)
 
         # Every replica agrees: the first local one decides.
