@@ -7,11 +7,17 @@ model alone, the step where the guard's share is largest); the two variants
 are interleaved over `--repeats` rounds; the figures are the median step
 (`benchmarks.timing.fit_step_seconds`, warm-up excluded) over all rounds and
 the median and range of the per-round ratios (on a shared machine, the
-ratio of neighbouring blocks is steadier than either time).
+ratio of neighbouring blocks is steadier than either time). With
+`--replicas N` (TensorFlow) both models train under a `MirroredStrategy` of N
+logical CPU devices, where the guard undoes a refused step in cross-replica
+context.
 
     python -m benchmarks.guard_cost
+    python -m benchmarks.guard_cost --replicas 2 --batch_size 64
     KERAS_BACKEND=jax python -m benchmarks.guard_cost --methods simclr
 """
+
+import contextlib
 
 import platform
 
@@ -35,6 +41,7 @@ flags.DEFINE_integer("steps", 8, "Timed steps per variant and round.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps at the start of every timed block.")
 flags.DEFINE_integer("repeats", 3, "Interleaved rounds; figures are medians over all timed steps.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_integer("replicas", 1, "Logical CPU devices of a MirroredStrategy (TensorFlow).")
 
 SHAPE = (32, 32, 3)
 
@@ -61,9 +68,26 @@ def guard_work_seconds(model, steps):
     return function_seconds(work, np.zeros(()), steps)
 
 
+def strategy_scope():
+    """A function giving the scope the models are built in: a
+    `MirroredStrategy`'s over `--replicas` logical CPU devices, or none."""
+    if FLAGS.replicas == 1:
+        return contextlib.nullcontext
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * FLAGS.replicas
+    )
+    devices = [f"/cpu:{i}" for i in range(FLAGS.replicas)]
+    return tf.distribute.MirroredStrategy(devices).scope
+
+
 def main(_):
+    scope = strategy_scope()
     keras.utils.set_random_seed(FLAGS.seed)
-    print(f"backend {keras.backend.backend()}, {platform.processor() or platform.machine()}")
+    print(
+        f"backend {keras.backend.backend()}, {platform.processor() or platform.machine()}, "
+        f"{FLAGS.replicas} replica(s)"
+    )
     print(
         "| method | guard off (ms/step) | guard on (ms/step) | on / off | "
         "per-round on / off: median (range) | guard work alone (ms) |"
@@ -72,8 +96,11 @@ def main(_):
     for name in FLAGS.methods:
         models = {}
         for guard in (False, True):
-            model = build_method(name, SHAPE, nonfinite_guard=guard)
-            model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4))
+            with scope():
+                model = build_method(name, SHAPE, nonfinite_guard=guard)
+                model.compile(
+                    optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4)
+                )
             models[guard] = model
         dataset = views_dataset(models[False], FLAGS.batch_size, FLAGS.seed)
         times = {False: [], True: []}

@@ -73,6 +73,55 @@ def all_mean(x):
     return context.all_reduce("mean", x)
 
 
+def all_min(x):
+    """Minimum of the scalar `x` over replicas (identity on one device)."""
+    return ops.min(all_gather(ops.reshape(x, (1,))))
+
+
+def all_max(x):
+    """Maximum of the scalar `x` over replicas (identity on one device)."""
+    return ops.max(all_gather(ops.reshape(x, (1,))))
+
+
+def restore_if(condition, variables, values):
+    """Assigns `values` back to `variables` (Keras variables, in place) when
+    the scalar bool `condition` holds; every replica must hold the same
+    `condition`.
+
+    Under a tf.distribute strategy a variable assigned in replica context
+    inside a conditional needs a `merge_call`, which tf.distribute refuses
+    there; the assignments therefore run in cross-replica context (one
+    `merge_call`), each replica's copy getting that replica's value.
+    """
+    context = _tf_replica_context()
+    if context is None:
+
+        def restore():
+            for variable, value in zip(variables, values):
+                variable.assign(value)
+
+        ops.cond(condition, restore, lambda: None)
+        return
+
+    import tensorflow as tf
+
+    def restore_replicas(strategy, condition, values):
+        def restore():
+            for variable, value in zip(variables, values):
+                if isinstance(variable.value, tf.distribute.DistributedValues):
+                    strategy.extended.update(
+                        variable.value, lambda copy, value: copy.assign(value), args=(value,)
+                    )
+                else:  # made outside the strategy's scope (e.g. a seed's state): one copy
+                    variable.assign(strategy.experimental_local_results(value)[0])
+            return tf.constant(True)
+
+        # Every replica agrees: the first local one decides.
+        tf.cond(strategy.experimental_local_results(condition)[0], restore, lambda: tf.constant(False))
+
+    context.merge_call(restore_replicas, args=(condition, list(values)))
+
+
 def scale_loss(loss):
     """Divides a per-replica loss by the number of replicas.
 

@@ -88,8 +88,12 @@ class SSLModel(keras.Model):
             are not finite (NaN or Inf) changes no state (weights, optimizer
             state, target network, queues, banks, centers, counters), and
             `fit` then stops with a `NonFiniteStepError` naming the step, as
-            a loss-scaling optimizer skips an overflowed step. `False` lets
-            such steps through, as Keras does.
+            a loss-scaling optimizer skips an overflowed step; on one device,
+            under a tf.distribute strategy (Mirrored, MultiWorkerMirrored,
+            TPU: every replica refuses the step when one sees a non-finite
+            value) and on JAX alike. `False` lets such steps through, as
+            Keras does. Integer inputs that index a table (`id_inputs`) are
+            checked in every step whatever this switch says.
     """
 
     # Smallest batch the method's loss is defined on (negatives need two).
@@ -167,13 +171,19 @@ class SSLModel(keras.Model):
                 name="probe_accuracy"
             )
         self.step = distribute.add_state_variable(self, "step", dtype="int32")
-        # The first step the guard refused (-1: none); see `train_step`.
+        # The guard's record (see `train_step`): the first step it refused
+        # (-1: none) and, when that step had an id input out of range, which
+        # one (its place in `id_inputs()` from 1; 0: none) and the lowest and
+        # highest value of the batch's ids.
         self.nonfinite_guard = nonfinite_guard
         self.nonfinite_step = distribute.add_state_variable(
             self,
             "nonfinite_step",
             dtype="int32",
             initializer=keras.initializers.Constant(-1),
+        )
+        self.refused_ids = distribute.add_state_variable(
+            self, "refused_ids", shape=(3,), dtype="int32"
         )
 
     # ---------------------------------------------------------------- building
@@ -360,8 +370,7 @@ class SSLModel(keras.Model):
         if self.probe is not None and y is not None:
             loss = loss + self._probe_loss(probe_features, y)
         if training:
-            if self.nonfinite_guard:
-                self._record_nonfinite(loss, outputs)
+            self._record_refusal(x, loss, outputs)
             self.step.assign_add(1)
         return distribute.scale_loss(loss)
 
@@ -389,14 +398,50 @@ class SSLModel(keras.Model):
         return loss
 
     # ---------------------------------------------------- the non-finite guard
-    def _record_nonfinite(self, loss, outputs):
-        # The loss and the online branch's outputs (views, features,
-        # projections) of this step: their finiteness reaches `train_step`
-        # through the `nonfinite_step` variable, which both backends carry
-        # out of `compute_loss`.
-        finite = all_finite([loss] + tree.flatten(outputs))
+    def id_inputs(self):
+        """The integer inputs that index a table (CLIP's token ids, PIRL's
+        dataset indices), as `input_checks.IdInput(key, limit, what, fix)`:
+        `x[key]` must lie in `[0, limit)`.
+
+        `fit` checks arrays before training. A dataset's values are only
+        known in the step, which runs on ids clipped into range
+        (`ids_in_range`, so that no gather fails or reads past its table)
+        and refuses the batch: no state changes and `fit` stops with a
+        `ValueError` naming the input, the range of its values and the fix.
+        This check is cheap (a min and a max), so it is on whatever
+        `nonfinite_guard` says."""
+        return ()
+
+    def ids_in_range(self, x, key):
+        """`x[key]` clipped into its `id_inputs` range (see there)."""
+        for id_input in self.id_inputs():
+            if id_input.key == key:
+                return ops.clip(x[key], 0, id_input.limit - 1)
+        return x[key]
+
+    def _record_refusal(self, x, loss, outputs):
+        # Whether this step is to be refused, as far as `compute_loss` sees:
+        # an id input out of range, or (guard on) a non-finite loss or online
+        # output (views, features, projections). On every replica when one
+        # finds it. The record reaches `train_step` through the guard's
+        # variables, which both backends carry out of `compute_loss`.
         latch = self.nonfinite_step.value
-        self.nonfinite_step.assign(ops.where(finite | (latch >= 0), latch, self.step.value))
+        record = self.refused_ids.value
+        refused = ops.convert_to_tensor(False)
+        for number, id_input in enumerate(self.id_inputs(), 1):
+            ids = ops.cast(x[id_input.key], "int32")
+            low = distribute.all_min(ops.min(ids))
+            high = distribute.all_max(ops.max(ids))
+            invalid = (low < 0) | (high >= id_input.limit)
+            first = (latch < 0) & ops.logical_not(refused) & invalid
+            record = ops.where(first, ops.stack([number, low, high]), record)
+            refused = refused | invalid
+        if self.id_inputs():
+            self.refused_ids.assign(record)
+        if self.nonfinite_guard:
+            finite = all_finite([loss] + tree.flatten(outputs))
+            refused = refused | (distribute.all_mean(ops.cast(~finite, "float32")) > 0)
+        self.nonfinite_step.assign(ops.where(refused & (latch < 0), self.step.value, latch))
 
     def train_step(self, *args):
         # Per-backend override (docs/architecture.md, "The method contract"
@@ -406,27 +451,29 @@ class SSLModel(keras.Model):
         # update), which neither `call` nor `compute_loss` sees. A non-finite
         # gradient shows in what it writes: the updated weights or optimizer
         # slots. TensorFlow's trainer takes `(data)` and updates variables in
-        # place; JAX's takes and returns the state: `((state, data))`.
-        if not self.nonfinite_guard:
+        # place (under a tf.distribute strategy the undo runs in cross-replica
+        # context, `distribute.restore_if`); JAX's takes and returns the
+        # state: `((state, data))`. A step is also refused for an id input out
+        # of range (`id_inputs`), guard on or off.
+        if not self.nonfinite_guard and not self.id_inputs():
             return super().train_step(*args)
         if keras.backend.backend() == "jax":
             return self._guarded_stateless_train_step(*args)
-        if distribute.strategy_num_replicas(self) > 1:
-            # Known limit: restoring mirrored variables inside a cond in the
-            # replica context needs a merge_call that tf.distribute refuses.
-            return super().train_step(*args)
         return self._guarded_train_step(*args)
 
     def _guarded_variables(self):
         """Every variable a step may write, except the guard's own."""
         variables = self.trainable_variables + self.non_trainable_variables
-        variables = [v for v in variables if v is not self.nonfinite_step]
+        guard = (self.nonfinite_step, self.refused_ids)
+        variables = [v for v in variables if not any(v is g for g in guard)]
         return variables + list(self.optimizer.variables)
 
     def _refused(self, latch, values):
         """Whether the step is refused: `latch` (the guard's variable after
-        `compute_loss`) is set, or a new state value is not finite; on every
-        replica when one refuses."""
+        `compute_loss`) is set, or (guard on) a new state value is not
+        finite; on every replica when one refuses."""
+        if not self.nonfinite_guard:
+            return latch >= 0
         refused = (latch >= 0) | ops.logical_not(all_finite(values))
         return distribute.all_mean(ops.cast(refused, "float32")) > 0
 
@@ -442,12 +489,7 @@ class SSLModel(keras.Model):
         step = ops.copy(self.step)
         logs = super().train_step(data)
         refused = self._refused(self.nonfinite_step.value, [v.value for v in variables])
-
-        def restore():
-            for variable, value in zip(variables, before):
-                variable.assign(value)
-
-        ops.cond(refused, restore, lambda: None)
+        distribute.restore_if(refused, variables, before)
         self.nonfinite_step.assign(self._latch(latch, step, refused))
         return logs
 
@@ -457,6 +499,7 @@ class SSLModel(keras.Model):
         old_trainable, old_non_trainable, old_optimizer, _ = state
         names = [id(v) for v in self.non_trainable_variables]
         latch = names.index(id(self.nonfinite_step))
+        record = names.index(id(self.refused_ids))
         step = names.index(id(self.step))
         refused = self._refused(non_trainable[latch], trainable + non_trainable + optimizer)
 
@@ -464,6 +507,7 @@ class SSLModel(keras.Model):
             return [ops.where(refused, o, n) for n, o in zip(new, old)]
 
         non_trainable = keep(non_trainable, old_non_trainable)
+        non_trainable[record] = new_state[1][record]
         non_trainable[latch] = self._latch(
             old_non_trainable[latch], old_non_trainable[step], refused
         )
@@ -502,7 +546,7 @@ class SSLModel(keras.Model):
         if not self.compiled:
             compile_with_recipe(self, x, batch_size, epochs, kwargs.get("steps_per_epoch"))
         callbacks = list(callbacks or [])
-        guard = [StopOnNonFinite()] if self.nonfinite_guard else []
+        guard = [StopOnNonFinite()] if self.nonfinite_guard or self.id_inputs() else []
         for default in self.default_callbacks() + guard:
             if not any(isinstance(c, type(default)) for c in callbacks):
                 callbacks.append(default)

@@ -32,10 +32,10 @@ class CLIP(SSLModel):
 
     `x` is a dict `{"images": (B, H, W, C) in [0, 255], "tokens": int (B, L)}`
     of matching pairs (token ids below the text encoder's vocabulary size:
-    `fit` checks arrays before training; a dataset's ids cannot be read before
-    its batches are drawn, so keep them in range in the pipeline, as an
-    out-of-range id fails inside the step). Images go through the augmenter (one random square
-    crop), `encoder` and a linear projection without bias; tokens through
+    `fit` checks arrays before training, and the training step refuses a
+    dataset's batch with an id out of range, changing no state, and stops
+    `fit` with a `ValueError`; see `SSLModel.id_inputs`). Images go through
+    the augmenter (one random square crop), `encoder` and a linear projection without bias; tokens through
     `text_encoder` and another linear projection; both are l2-normalized and
     `losses.clip_loss` scores every image against every caption of the
     (gathered) batch with logits `exp(t) I T^T`. The scalar `t`
@@ -200,7 +200,7 @@ class CLIP(SSLModel):
         """`(image_view, tokens)`: one augmented view of the images."""
         input_checks.check_dict_keys(x, _PAIR_KEYS, _NEEDS_PAIRS)
         (view,) = self.augmenter(x["images"], training=True)
-        return view, x["tokens"]
+        return view, self.ids_in_range(x, "tokens")
 
     def forward(self, views, training):
         images, tokens = views
@@ -229,6 +229,17 @@ class CLIP(SSLModel):
         return self.encoder(inputs, training=False)
 
     # ------------------------------------------------------------- checking
+    def id_inputs(self):
+        size = self._vocabulary_size()
+        if size is None:
+            return ()
+        fix = (
+            "Tokenize with the vocabulary the text encoder was built for, or "
+            "build it with a larger one (its Embedding's `input_dim`)."
+        )
+        what = "token ids below the text encoder's vocabulary size"
+        return (input_checks.IdInput("tokens", size, what, fix),)
+
     def _vocabulary_size(self):
         """`input_dim` of the text encoder's first embedding layer, or None."""
         for layer in self.text_encoder._flatten_layers(include_self=False):
@@ -247,10 +258,8 @@ class CLIP(SSLModel):
         batch = None if is_dataset else min(batch_size or 32, x["images"].shape[0])
         input_checks.check_images(self, x["images"], "x['images']", raw=True)
         tokens = x["tokens"]
-        input_checks.check_ids(
-            tokens, "x['tokens']", ("B", "L"), "token ids", self._vocabulary_size(),
-            "the text encoder's vocabulary size",
-        )
+        input_checks.check_ids(tokens, "x['tokens']", ("B", "L"), "token ids")
+        input_checks.check_id_ranges(self, x)
         images_batch, tokens_batch = x["images"].shape[0], tokens.shape[0]
         if None not in (images_batch, tokens_batch) and images_batch != tokens_batch:
             raise ValueError(

@@ -4,6 +4,7 @@ Everything is read from array shapes or a dataset's `element_spec` before Keras
 traces anything, so a bad call raises a `ValueError` and writes no state.
 """
 
+import collections
 import warnings
 
 import numpy as np
@@ -144,12 +145,10 @@ def check_labels(model, labels, argument):
             )
 
 
-def check_ids(ids, argument, shape, what, limit, bound):
+def check_ids(ids, argument, shape, what):
     """Raises `ValueError` unless `ids` (an array or a spec) are integer
     `what` (token ids, dataset indices) of the named `shape`, e.g.
-    `("B", "L")`, and, for an array, in `[0, limit)` (`limit` None: any).
-    Only arrays are range-checked: a dataset's values are not known before
-    its batches are drawn. `bound` names the limit in the message."""
+    `("B", "L")`. Their range is `check_id_ranges`'s."""
     dtype = _dtype_name(ids.dtype)
     if len(ids.shape) != len(shape) or "int" not in dtype:
         named = "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
@@ -157,14 +156,32 @@ def check_ids(ids, argument, shape, what, limit, bound):
             f"`{argument}` must be integer {what} of shape {named}. "
             f"Received: shape={tuple(ids.shape)}, dtype={dtype}"
         )
-    if limit is None or not isinstance(ids, np.ndarray) or not ids.size:
-        return
-    low, high = int(ids.min()), int(ids.max())
-    if low < 0 or high >= limit:
-        raise ValueError(
-            f"`{argument}` must hold {what} below {bound}, in [0, {limit}). "
-            f"Received values in [{low}, {high}]."
+
+
+class IdInput(collections.namedtuple("IdInput", ["key", "limit", "what", "fix"])):
+    """An integer input `x[key]` whose values index a table of `limit` rows
+    (CLIP's token ids, PIRL's dataset indices): `what` names the values,
+    `fix` says how to bring them into `[0, limit)`."""
+
+    def error_message(self, low, high):
+        return (
+            f"`x['{self.key}']` must hold {self.what} in [0, {self.limit}). Received "
+            f"values in [{low}, {high}]. {self.fix}"
         )
+
+
+def check_id_ranges(model, x):
+    """Raises `ValueError` when an array of `x` that `model.id_inputs()`
+    names holds a value outside its range. Only arrays are checked here: a
+    dataset's values are only known in the step, which refuses a batch out
+    of range (`SSLModel.train_step`)."""
+    for id_input in model.id_inputs():
+        ids = x[id_input.key]
+        if not isinstance(ids, np.ndarray) or not ids.size:
+            continue
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= id_input.limit:
+            raise ValueError(id_input.error_message(low, high))
 
 
 def check_batch(model, batch, argument):

@@ -65,9 +65,10 @@ class PIRL(SSLModel):
             takes both the image and the patch size, or can be rebuilt to
             (convolutions and global pooling).
         num_items: the number of dataset items (memory-bank rows). `fit`
-            checks indices given as arrays against it before training; a
-            dataset's indices cannot be read before its batches are drawn, so
-            give it `with_index` of at most `num_items` images.
+            checks indices given as arrays against it before training, and
+            the training step refuses a dataset's batch with an index out of
+            range, changing no state, and stops `fit` with a `ValueError`
+            (`SSLModel.id_inputs`).
         embedding_dim: width of `f`, `g` and the bank.
         num_negatives: bank rows drawn per step.
         temperature: `T > 0`.
@@ -174,7 +175,7 @@ class PIRL(SSLModel):
         """`(image_view, patches, index)`."""
         input_checks.check_dict_keys(x, _INDEX_KEYS, _NEEDS_INDEX)
         image, patches = self.augmenter(x["images"], training=True)
-        return image, patches, x["index"]
+        return image, patches, self.ids_in_range(x, "index")
 
     def forward(self, views, training):
         image, patches, index = views
@@ -232,16 +233,22 @@ class PIRL(SSLModel):
             inputs = inputs["images"]
         return super().call(inputs, training=False)
 
+    def id_inputs(self):
+        fix = (
+            "Index the images the model trains on from 0 (`keras_ssl.data.with_index`), "
+            "and build PIRL with `num_items` at least their number."
+        )
+        what = "dataset indices below `num_items` (the memory bank's rows)"
+        return (input_checks.IdInput("index", self.num_items, what, fix),)
+
     def check_inputs(self, x, y, batch_size, needs_loss):
         if not needs_loss:
             return super().check_inputs(x, y, batch_size, needs_loss)
         x, y = input_checks.unpack_inputs(x, y)
         input_checks.check_dict_keys(x, _INDEX_KEYS, _NEEDS_INDEX)
         input_checks.check_images(self, x["images"], "x['images']", raw=True)
-        input_checks.check_ids(
-            x["index"], "x['index']", ("B",), "dataset indices", self.num_items,
-            "`num_items` (the memory bank's rows)",
-        )
+        input_checks.check_ids(x["index"], "x['index']", ("B",), "dataset indices")
+        input_checks.check_id_ranges(self, x)
         input_checks.check_labels(self, y, "y")
 
     def get_config(self):
