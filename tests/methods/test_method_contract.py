@@ -94,6 +94,8 @@ def test_export_equals_predict(name, tmp_path):
     np.testing.assert_allclose(
         np.asarray(text_tower(tokens)), np.asarray(model.encode_text(tokens)), atol=1e-5
     )
+    with pytest.raises(ValueError, match="two towers"):
+        keras_ssl.load_encoder(path)
 
 
 @pytest.mark.backend_specific
