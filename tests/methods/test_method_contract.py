@@ -6,9 +6,9 @@ state; `evaluate` writes no state; an input of the wrong rank, channels or
 dtype raises a `ValueError` naming the problem and writes no state;
 `mixed_bfloat16` trains with a float32 loss and float32 state.
 
-16 px images, batches of 8, at most 3 steps, run eagerly where graph mode
-changes nothing that is checked (tracing a step costs seconds; only the
-multi-step execution and the export trace). A method's own file keeps what is
+16 px images, batches of 8, at most 3 steps, run eagerly on TensorFlow where
+graph mode changes nothing that is checked (tracing a step costs seconds;
+only the multi-step execution and the export trace). A method's own file keeps what is
 specific to it. Paths that differ per backend (saving, export, compiled
 multi-step execution) are marked `backend_specific`: CI reruns them on JAX.
 """
@@ -39,7 +39,9 @@ STATE = {
 
 
 def eager(model):
-    model.run_eagerly = True
+    """Eager on TensorFlow, where tracing a step costs seconds; compiled on
+    JAX, whose eager ops run one dispatch each (slower than one jit)."""
+    model.run_eagerly = keras.backend.backend() == "tensorflow"
     return model
 
 
@@ -100,9 +102,9 @@ def test_export_equals_predict(name, tmp_path):
 
 @pytest.mark.backend_specific
 @pytest.mark.parametrize("name", NAMES)
-def test_steps_per_execution_gives_the_state_of_single_eager_steps(name):
+def test_steps_per_execution_gives_the_state_of_single_steps(name):
     # Three batches, two per compiled execution (the last one runs one step)
-    # against three eager steps, one at a time. (Graph and eager kernels
+    # against three single steps (eager on TensorFlow). (Graph and eager kernels
     # round differently: 1e-5 apart after 3 steps; a step run twice or
     # skipped is 1e-3 apart.)
     states = []
