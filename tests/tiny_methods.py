@@ -31,6 +31,7 @@ def patch_encoder():
     return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
 
 
+@keras.saving.register_keras_serializable(package="tests")
 class FixedJigsaw(augmentation.Jigsaw):
     """The top-left `3 cell_size` square cut into 9 patches in raster order."""
 
@@ -111,10 +112,19 @@ METHODS = {
 }
 
 
-def build(name, learning_rate=0.01):
+def build(name, learning_rate=0.01, steps_per_execution=1, fixed_sampling=True):
+    """A compiled model of the registry. With `fixed_sampling`, PIRL's
+    negatives and MAE's and I-JEPA's masks draw no random numbers (a run
+    on TensorFlow equals one on JAX); without it they come from the
+    method's own seeded sampling."""
     keras.utils.set_random_seed(1)
     model = METHODS[name]()
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9))
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9),
+        steps_per_execution=steps_per_execution,
+    )
+    if not fixed_sampling:
+        return model
     if name == "pirl":
         model.memory_bank.sample = fixed_negatives(model.memory_bank)
     if name == "mae":
@@ -181,3 +191,11 @@ def batch(model, name, seed=0):
         return {"images": images(SIZE, SIZE), "index": index}, None
     views = tuple(images(h, w) for h, w in model.augmenter.output_sizes)
     return views, (labels if name == "supcon" else None)
+
+
+def batches(model, name, count):
+    """`(x, y)`: `count` batches of `batch` in one, for `batch_size=BATCH`."""
+    parts = [batch(model, name, seed) for seed in range(count)]
+    x = keras.tree.map_structure(lambda *a: np.concatenate(a), *[p[0] for p in parts])
+    y = None if parts[0][1] is None else np.concatenate([p[1] for p in parts])
+    return x, y

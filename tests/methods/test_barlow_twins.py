@@ -59,14 +59,3 @@ def test_scale_loss_scales_the_loss():
 
 def test_fit_on_real_images_lowers_the_loss(images):
     checks.check_fit_lowers_the_loss(make_model(), images[:32], margin=1.0)
-
-
-@pytest.mark.backend_specific
-def test_save_load_resumes(images, tmp_path):
-    model = make_model()
-    checks.check_save_load_resumes(model, images, str(tmp_path / "barlow.keras"))
-
-
-@pytest.mark.backend_specific
-def test_export_round_trip(images, tmp_path):
-    checks.check_export_round_trip(make_model(), images[:8, :16, :16], str(tmp_path / "encoder"))

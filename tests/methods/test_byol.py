@@ -1,14 +1,11 @@
-"""BYOL and RAFT: defaults, losses in the model against NumPy, save/load,
-export, learning."""
+"""BYOL and RAFT: defaults, losses in the model against NumPy, learning."""
 
-import keras
 import numpy as np
 import pytest
 
 import keras_ssl
 from tests import reference
 from tests.methods.momentum_utils import HEADS
-from tests.methods.momentum_utils import SIZE
 from tests.methods.momentum_utils import build
 from tests.methods.momentum_utils import fixed_views
 from tests.methods.momentum_utils import sample_images
@@ -66,30 +63,6 @@ def test_raft_alignment_without_the_predictor(images):
     cross = -reference.raft(p1, p2, *targets, 0.0, 1.0)
     assert loss == pytest.approx(0.5 * align - 2.0 * cross, rel=1e-5, abs=1e-6)
     assert not keras_ssl.RAFT.from_config(model.get_config()).predictor_in_alignment
-
-@pytest.mark.backend_specific
-@pytest.mark.parametrize("cls", [keras_ssl.BYOL, keras_ssl.RAFT])
-def test_save_load_resumes_and_export(images, tmp_path, cls):
-    model = build(cls, **HEADS)
-    data = fixed_views(model, images, batches=2)
-    model.fit(data, epochs=2, verbose=0)
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert type(loaded) is cls
-    for name in ("step", "momentum", "momentum_steps"):
-        assert np.asarray(getattr(loaded, name)) == np.asarray(getattr(model, name))
-    for m in (model, loaded):
-        m.fit(data, epochs=1, verbose=0, callbacks=[keras_ssl.callbacks.MomentumSchedule(4)])
-    for a, b in zip(loaded.weights, model.weights):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    x = images[:4, :SIZE, :SIZE].astype("float32")
-    np.testing.assert_allclose(
-        np.asarray(encoder(x)), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5
-    )
-
 
 @pytest.mark.parametrize("cls", [keras_ssl.BYOL, keras_ssl.RAFT])
 def test_short_run_on_real_images_lowers_the_loss(images, cls):

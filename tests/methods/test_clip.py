@@ -96,39 +96,6 @@ def test_bad_inputs_raise(pairs):
     assert int(model.step) == 1
 
 
-@pytest.mark.backend_specific
-def test_save_load_resumes_and_export_round_trip(pairs, tmp_path):
-    x, vocabulary_size = pairs
-    model = make_model(vocabulary_size)
-    model.fit(take(x, 0, 32), batch_size=16, epochs=1, verbose=0, shuffle=False)
-    path = str(tmp_path / "clip.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, keras_ssl.CLIP) and int(loaded.step) == 2
-    batch = take(x, 32, 48)
-    loss_loaded = loaded.train_on_batch(batch, return_dict=True)["loss"]
-    loss_original = model.train_on_batch(batch, return_dict=True)["loss"]
-    assert loss_loaded == pytest.approx(loss_original, rel=1e-5)
-    np.testing.assert_allclose(
-        np.asarray(loaded.encode_text(x["tokens"][:4])),
-        np.asarray(model.encode_text(x["tokens"][:4])),
-        atol=1e-5,
-    )
-
-    images = x["images"][:8].astype("float32")
-    model.export_encoder(str(tmp_path / "encoder"))
-    image_tower, text_tower = keras_ssl.methods.load_clip_towers(str(tmp_path / "encoder"))
-    np.testing.assert_allclose(
-        np.asarray(image_tower(images)), np.asarray(model.encode_images(images)), atol=1e-5
-    )
-    tokens = x["tokens"][:8]
-    np.testing.assert_allclose(
-        np.asarray(text_tower(tokens)), np.asarray(model.encode_text(tokens)), atol=1e-5
-    )
-    with pytest.raises(ValueError, match="two towers"):
-        keras_ssl.load_encoder(str(tmp_path / "encoder"))
-
-
 def test_zero_shot_from_the_exported_towers_equals_the_model(tmp_path):
     (x, y), _ = keras_ssl.data.load_sample()
     x, y = x[::40].astype("float32"), y[::40]  # 100 images of every class

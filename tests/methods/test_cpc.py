@@ -87,21 +87,9 @@ def test_fit_on_real_images_lowers_the_loss(images):
     assert losses[-1] < losses[0] - 0.1 and losses[0] < np.log(16 * 49) + 0.1, losses
 
 
-@pytest.mark.backend_specific
-def test_save_load_resumes_and_export_round_trip(images, tmp_path):
+def test_features_are_the_mean_of_the_patch_grid(images):
     model = make_model()
-    model.fit(images[:32], batch_size=16, epochs=1, verbose=0)
-    path = str(tmp_path / "cpc.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, keras_ssl.CPC) and int(loaded.step) == 2
-    loss_loaded = loaded.train_on_batch(images[32:48], return_dict=True)["loss"]
-    loss_original = model.train_on_batch(images[32:48], return_dict=True)["loss"]
-    assert loss_loaded == pytest.approx(loss_original, rel=1e-5)
-
+    model.run_eagerly = True
     expected = model.predict(images[:8], verbose=0)
     grid = np.asarray(model.grid_encoder(images[:8].astype("float32")))
     np.testing.assert_allclose(expected, grid.mean(axis=(1, 2)), atol=1e-5)
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    np.testing.assert_allclose(encoder.predict(images[:8].astype("float32"), verbose=0), expected, atol=1e-5)

@@ -1,5 +1,5 @@
 """DINO: loss over 2 global + local crops vs NumPy, center and temperature
-schedules exact, last-layer freeze, save/load, export, learning."""
+schedules exact, last-layer freeze, learning."""
 
 import keras
 import numpy as np
@@ -89,8 +89,7 @@ def test_last_layer_frozen_in_the_first_epoch_and_schedules_set_by_fit(images):
     assert float(model.last_layer.frozen.numpy()) == 0.0
 
 
-@pytest.mark.backend_specific
-def test_save_load_export_and_learning(images, tmp_path):
+def test_student_learns_against_a_fixed_teacher(images):
     # A fixed teacher (momentum 1, center momentum 1): the student's loss must
     # go down. (With a moving teacher and center, DINO's loss at this scale
     # mostly tracks the teacher's entropy; EMA and center are checked above.)
@@ -105,20 +104,6 @@ def test_save_load_export_and_learning(images, tmp_path):
     data = fixed_views(model, images, batches=4)
     losses = model.fit(data, epochs=4, verbose=0).history["loss"]
     assert losses[-1] < losses[0] - 0.05, losses
-    path = tmp_path / "dino.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    for name in ("center", "teacher_temperature", "momentum", "step"):
-        np.testing.assert_array_equal(np.asarray(getattr(loaded, name)), np.asarray(getattr(model, name)))
-    for a, b in zip(loaded.weights, model.weights):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    for size in (16, 24):  # the backbone takes any size
-        x = images[:3, :size, :size].astype("float32")
-        np.testing.assert_allclose(
-            np.asarray(encoder(x)), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5
-        )
 
 
 def test_vit_backbone_trains(images):

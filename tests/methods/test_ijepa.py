@@ -1,5 +1,5 @@
 """I-JEPA: context without targets, loss in the model against NumPy, EMA,
-save/load, export, learning."""
+learning."""
 
 import keras
 import numpy as np
@@ -8,7 +8,6 @@ import pytest
 import keras_ssl
 from keras_ssl import layers
 from tests import reference
-from tests.methods import checks
 from tests.methods.masked_utils import SIZE
 from tests.methods.masked_utils import build
 from tests.methods.masked_utils import raw_images
@@ -71,14 +70,6 @@ def test_ema_of_the_online_encoder():
     assert int(model.step) == 2
     # The predictor is trained, not averaged: it has no target copy.
     assert not any("predictor" in w.path for w in model.target_encoder.weights)
-
-
-@pytest.mark.backend_specific
-def test_save_load_resumes_and_export(tmp_path):
-    model = build(keras_ssl.IJEPA, **TINY)
-    images = raw_images(48)
-    checks.check_save_load_resumes(model, images, tmp_path / "model.keras")
-    checks.check_export_round_trip(model, images[:4], str(tmp_path / "encoder"))
 
 
 def test_short_run_lowers_the_loss():

@@ -107,19 +107,6 @@ def test_schedule_matches_methods_md_fixture():
         assert float(model.momentum_at(k)) == pytest.approx(m, abs=1e-7)
 
 
-@pytest.mark.backend_specific
-def test_same_target_with_steps_per_execution_1_and_4(images):
-    finals = []
-    for steps in (1, 4):
-        model = build(keras_ssl.BYOL, momentum=0.9, **HEADS)
-        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), steps_per_execution=steps)
-        model.fit(fixed_views(model, images), epochs=2, verbose=0)
-        finals.append([np.asarray(w) for w in online_and_target(model)[1]])
-        assert int(model.step.numpy()) == 8
-    for a, b in zip(*finals):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
-
-
 def test_no_gradient_reaches_the_target(images):
     model = build(keras_ssl.BYOL, **HEADS)
     views = next(iter(fixed_views(model, images)))[0]

@@ -75,24 +75,3 @@ def test_queue_smaller_than_batch_raises(images):
     model = make_model(queue_size=8)
     with pytest.raises(ValueError, match="queue_size"):
         model.fit(images[:16], batch_size=16, epochs=1, verbose=0)
-
-
-@pytest.mark.backend_specific
-def test_save_load_restores_the_queue_and_export_round_trip(images, tmp_path):
-    model = make_model()
-    model.fit(images[:32], batch_size=16, epochs=1, verbose=0)
-    path = str(tmp_path / "nnclr.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, keras_ssl.NNCLR) and int(loaded.step) == 2
-    np.testing.assert_array_equal(np.asarray(loaded.queue.keys), np.asarray(model.queue.keys))
-    assert int(loaded.queue.pointer) == 32
-    batch = images[32:48]
-    loss_loaded = loaded.train_on_batch(batch, return_dict=True)["loss"]
-    loss_original = model.train_on_batch(batch, return_dict=True)["loss"]
-    assert loss_loaded == pytest.approx(loss_original, rel=1e-5)
-
-    expected = model.predict(images[:8], verbose=0)
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    np.testing.assert_allclose(encoder.predict(images[:8].astype("float32"), verbose=0), expected, atol=1e-5)

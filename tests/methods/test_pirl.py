@@ -122,26 +122,3 @@ def test_a_compiled_loss_leaves_the_objective_alone(images):
     config = model.get_config()
     assert config["objective"] == "nce" and "loss" not in config
 
-
-@pytest.mark.backend_specific
-def test_save_load_restores_the_bank_and_export_round_trip(images, tmp_path):
-    model = make_model()
-    model.fit(indexed(images[:32]), epochs=1, verbose=0)
-    path = str(tmp_path / "pirl.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, keras_ssl.PIRL) and int(loaded.step) == 2
-    np.testing.assert_array_equal(
-        np.asarray(loaded.memory_bank.bank), np.asarray(model.memory_bank.bank)
-    )
-    assert float(loaded.normalizer) == float(model.normalizer) > 0
-    batch = {"images": images[32:48], "index": np.arange(32, 48, dtype="int32")}
-    loss_loaded = loaded.train_on_batch(batch, return_dict=True)["loss"]
-    loss_original = model.train_on_batch(batch, return_dict=True)["loss"]
-    assert loss_loaded == pytest.approx(loss_original, rel=1e-5)
-
-    x = images[:8, :16, :16]
-    expected = model.predict(x, verbose=0)
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    np.testing.assert_allclose(encoder.predict(x.astype("float32"), verbose=0), expected, atol=1e-5)

@@ -99,22 +99,3 @@ def test_self_supervised_fit_lowers_the_loss(images):
     ds = tf.data.Dataset.from_tensors((views,))
     losses = model.fit(ds.repeat(5), epochs=2, verbose=0).history["loss"]
     assert losses[-1] < losses[0], losses
-
-
-@pytest.mark.backend_specific
-def test_save_load_resumes_and_export_round_trip(images, tmp_path):
-    x = images[0]
-    model = make_model()
-    model.fit(x[:32], batch_size=16, epochs=1, verbose=0)
-    path = str(tmp_path / "siamese.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, keras_ssl.SiameseContrastive) and int(loaded.step) == 2
-    loss_loaded = loaded.train_on_batch(x[32:48], return_dict=True)["loss"]
-    loss_original = model.train_on_batch(x[32:48], return_dict=True)["loss"]
-    assert loss_loaded == pytest.approx(loss_original, rel=1e-5)
-
-    expected = model.predict(x[:8], verbose=0)
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    np.testing.assert_allclose(encoder.predict(x[:8].astype("float32"), verbose=0), expected, atol=1e-5)

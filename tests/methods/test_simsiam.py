@@ -77,14 +77,3 @@ def test_fixed_predictor_lr_scales_only_the_predictor_gradients():
 def test_fit_on_real_images_lowers_the_loss(images):
     model = make_model()
     checks.check_fit_lowers_the_loss(model, images[:32], margin=0.05, evaluate=False)
-
-
-@pytest.mark.backend_specific
-def test_save_load_resumes(images, tmp_path):
-    model = make_model()
-    checks.check_save_load_resumes(model, images, str(tmp_path / "simsiam.keras"))
-
-
-@pytest.mark.backend_specific
-def test_export_round_trip(images, tmp_path):
-    checks.check_export_round_trip(make_model(), images[:8, :16, :16], str(tmp_path / "encoder"))

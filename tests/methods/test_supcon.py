@@ -69,23 +69,3 @@ def test_missing_labels_raise_and_leave_the_model_usable(images):
     assert int(model.step) == 0
     history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert {"loss", "probe_accuracy"} <= set(history.history) and int(model.step) == 2
-
-
-@pytest.mark.backend_specific
-def test_save_load_resumes_and_export_round_trip(images, tmp_path):
-    x, y = images
-    model = make_model()
-    model.fit(x[:32], y[:32], batch_size=16, epochs=1, verbose=0)
-    path = str(tmp_path / "supcon.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, keras_ssl.SupCon) and int(loaded.step) == 2
-    batch = x[32:48], y[32:48]
-    loss_loaded = loaded.train_on_batch(*batch, return_dict=True)["loss"]
-    loss_original = model.train_on_batch(*batch, return_dict=True)["loss"]
-    assert loss_loaded == pytest.approx(loss_original, rel=1e-5)
-
-    expected = model.predict(x[:8], verbose=0)
-    model.export_encoder(str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    np.testing.assert_allclose(encoder.predict(x[:8].astype("float32"), verbose=0), expected, atol=1e-5)

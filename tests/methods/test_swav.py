@@ -141,20 +141,16 @@ def test_fit_on_premade_multisize_views_lowers_the_loss(images):
 
 
 @pytest.mark.backend_specific
-def test_save_load_resumes_with_queue_and_epoch(images, tmp_path):
+def test_save_load_resumes_with_queue_and_epoch(tmp_path):
+    # The registry's SwAV has no queue: the contract's round trip with one.
     model = make_model(queue_size=24)
+    model.run_eagerly = True
     model.epoch.assign(2)
-    loaded = checks.check_save_load_resumes(model, images, str(tmp_path / "swav.keras"))
+    batches = [(random_views(model, seed=seed), None) for seed in range(3)]
+    loaded = checks.check_save_load_resumes(
+        model, batches, str(tmp_path / "swav.keras"), state_names=("queue",)
+    )
     assert int(loaded.epoch) == 2
-    np.testing.assert_allclose(np.asarray(loaded.queue), np.asarray(model.queue), atol=1e-6)
-
-
-@pytest.mark.backend_specific
-def test_export_round_trip_takes_any_size(images, tmp_path):
-    model = make_model()
-    checks.check_export_round_trip(model, images[:8, :16, :16], str(tmp_path / "encoder"))
-    encoder = keras_ssl.load_encoder(str(tmp_path / "encoder"))
-    assert encoder.predict(images[:2].astype("float32"), verbose=0).shape == (2, 256)
 
 
 def test_mixed_bfloat16_keeps_scores_and_loss_in_float32():

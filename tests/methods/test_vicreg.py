@@ -50,14 +50,3 @@ def test_fit_on_real_images_lowers_the_loss(images):
         make_model(), images[:32], margin=0.5, evaluate=False
     )
     assert set(history) >= {"loss", "invariance", "variance", "covariance"}
-
-
-@pytest.mark.backend_specific
-def test_save_load_resumes(images, tmp_path):
-    model = make_model()
-    checks.check_save_load_resumes(model, images, str(tmp_path / "vicreg.keras"))
-
-
-@pytest.mark.backend_specific
-def test_export_round_trip(images, tmp_path):
-    checks.check_export_round_trip(make_model(), images[:8, :16, :16], str(tmp_path / "encoder"))

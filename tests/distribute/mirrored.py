@@ -1,38 +1,22 @@
 """SimCLR on 2 logical CPU devices under MirroredStrategy vs one device.
 
 Run in its own process (logical devices must be set before TensorFlow starts):
-`python tests/distribute_mirrored_check.py`. Exits non-zero on any mismatch.
+`python -m tests.distribute.mirrored`. Exits non-zero on any mismatch.
 Driven by tests/test_distribute.py.
 """
 
-import os
-import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ["KERAS_BACKEND"] = "tensorflow"
-
-import tensorflow as tf  # noqa: E402
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(
-    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
-)
+# First: sets up the 2 logical CPUs before TensorFlow starts.
+from tests.distribute.two_replicas import backbone
+from tests.distribute.two_replicas import loss_and_grads
+from tests.distribute.two_replicas import mirrored_strategy
+from tests.distribute.two_replicas import random_views
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras_ssl  # noqa: E402
 
-GLOBAL_BATCH, SIZE = 8, 16
-
-
-def backbone():
-    # No BatchNorm in the backbone: per-replica batch statistics would differ
-    # from the global ones by design. The projector's BN is synchronized.
-    inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inputs)
-    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
 
 
 def make(strategy=None):
@@ -44,44 +28,17 @@ def make(strategy=None):
     return model
 
 
-def loss_and_grads(model, views, strategy=None):
-    def step(local_views):
-        with tf.GradientTape() as tape:
-            outputs = model(local_views, training=True)
-            loss = model.compute_loss(x=local_views, y_pred=outputs, training=True)
-        return loss, tape.gradient(loss, model.trainable_weights)
-
-    if strategy is None:
-        loss, grads = tf.function(step)(views)
-        return float(loss), [np.asarray(g) for g in grads]
-    n = GLOBAL_BATCH // strategy.num_replicas_in_sync
-    local = strategy.experimental_distribute_values_from_function(
-        lambda ctx: tuple(
-            v[ctx.replica_id_in_sync_group * n : (ctx.replica_id_in_sync_group + 1) * n]
-            for v in views
-        )
-    )
-    loss, grads = strategy.run(tf.function(step), args=(local,))
-    loss = strategy.reduce("SUM", loss, axis=None)
-    grads = [np.asarray(strategy.reduce("SUM", g, axis=None)) for g in grads]
-    return float(loss), grads
-
-
 def main():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert strategy.num_replicas_in_sync == 2
+    strategy = mirrored_strategy()
     rng = np.random.default_rng(0)
-    views = tuple(
-        tf.constant(rng.uniform(0, 255, (GLOBAL_BATCH, SIZE, SIZE, 3)), tf.float32)
-        for _ in range(2)
-    )
+    views = random_views(rng)
     single, mirrored = make(), make(strategy)
     mirrored.set_weights(single.get_weights())
     sync = [l for l in mirrored.projector.layers if "batch_norm" in l.name]
     assert sync and all(l.synchronized for l in sync), "projector BN not synchronized"
 
     loss_1, grads_1 = loss_and_grads(single, views)
-    loss_2, grads_2 = loss_and_grads(mirrored, views, strategy)
+    loss_2, grads_2 = loss_and_grads(mirrored, views, strategy=strategy)
     print(f"loss single={loss_1:.7f} mirrored={loss_2:.7f}")
     np.testing.assert_allclose(loss_2, loss_1, rtol=1e-5)
     for w, g1, g2 in zip(single.trainable_weights, grads_1, grads_2):

@@ -5,42 +5,24 @@ equal one device on the same global batch. MoCo v2: the queue receives the keys 
 batch in global order, and the cross-replica shuffling BN path gives the same
 keys as one device (no BatchNorm in the backbone, so shuffling must be exact);
 with BatchNorm in the backbone it runs. Own process (logical devices are set
-before TensorFlow starts): `python tests/distribute_momentum_check.py`; prints
+before TensorFlow starts): `python -m tests.distribute.momentum`; prints
 ALL OK. Driven by tests/test_distribute.py.
 """
 
-import os
-import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ["KERAS_BACKEND"] = "tensorflow"
-
-import tensorflow as tf  # noqa: E402
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(
-    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
-)
+# First: sets up the 2 logical CPUs before TensorFlow starts.
+from tests.distribute.two_replicas import GLOBAL_BATCH
+from tests.distribute.two_replicas import SIZE
+from tests.distribute.two_replicas import backbone
+from tests.distribute.two_replicas import mirrored_strategy
+from tests.distribute.two_replicas import random_views
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras_ssl  # noqa: E402
 
-GLOBAL_BATCH, SIZE = 8, 16
 HEADS = dict(projection_dims=(16, 8), prediction_dims=(16, 8))
-
-
-def backbone(batch_norm=False, size=SIZE):
-    # Without BatchNorm per-replica statistics cannot differ from global ones;
-    # the heads' BatchNorm is synchronized under the strategy.
-    inputs = keras.Input((size, size, 3))
-    x = keras.layers.Conv2D(8, 3, strides=2)(inputs)
-    if batch_norm:
-        x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.ReLU()(x)
-    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
 
 
 def make(cls, strategy=None, batch_norm=False, **kwargs):
@@ -73,13 +55,9 @@ def fit_both(cls, strategy, views, **kwargs):
 
 
 def main():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert strategy.num_replicas_in_sync == 2
+    strategy = mirrored_strategy()
     rng = np.random.default_rng(0)
-    views = tuple(
-        tf.constant(rng.uniform(0, 255, (GLOBAL_BATCH, SIZE, SIZE, 3)), tf.float32)
-        for _ in range(2)
-    )
+    views = random_views(rng)
     fit_both(keras_ssl.BYOL, strategy, views, momentum=0.9, **HEADS)
     fit_both(keras_ssl.MoCo, strategy, views, version=3, momentum=0.9, **HEADS)
     print("BYOL and MoCo v3: losses and weights (online, target) equal")

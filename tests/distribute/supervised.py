@@ -1,39 +1,26 @@
 """CLIP and SupCon on 2 logical CPU devices under MirroredStrategy vs one device.
 
 Run in its own process (logical devices must be set before TensorFlow starts):
-`python tests/distribute_supervised_check.py`. Exits non-zero on any mismatch.
-Driven by tests/test_distribute_supervised.py. CLIP gathers image and text
+`python -m tests.distribute.supervised`. Exits non-zero on any mismatch.
+Driven by tests/test_distribute.py. CLIP gathers image and text
 embeddings, SupCon gathers views with their labels; both must give the loss
 and gradients of the global batch on one device.
 """
 
-import os
-import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ["KERAS_BACKEND"] = "tensorflow"
-
-import tensorflow as tf  # noqa: E402
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(
-    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
-)
+# First: sets up the 2 logical CPUs before TensorFlow starts.
+from tests.distribute.two_replicas import GLOBAL_BATCH
+from tests.distribute.two_replicas import SIZE
+from tests.distribute.two_replicas import backbone
+from tests.distribute.two_replicas import loss_and_grads
+from tests.distribute.two_replicas import mirrored_strategy
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras_ssl  # noqa: E402
 
-GLOBAL_BATCH, SIZE, LENGTH = 8, 16, 5
-
-
-def backbone():
-    # No BatchNorm: per-replica batch statistics differ from global ones by design.
-    inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inputs)
-    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+LENGTH = 5
 
 
 def make_clip():
@@ -54,37 +41,6 @@ def build(factory, strategy=None):
         model = factory()
         model.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9))
     return model
-
-
-def split(value, ctx, n):
-    if value is None:
-        return None
-    start = ctx.replica_id_in_sync_group * n
-    return tf.nest.map_structure(lambda v: v[start : start + n], value)
-
-
-def dense(gradient):
-    """NumPy value of a gradient (token embeddings get `IndexedSlices`)."""
-    return np.asarray(tf.convert_to_tensor(gradient))
-
-
-def loss_and_grads(model, x, y, strategy=None):
-    def step(local_x, local_y):
-        with tf.GradientTape() as tape:
-            outputs = model(local_x, training=True)
-            loss = model.compute_loss(x=local_x, y=local_y, y_pred=outputs, training=True)
-        return loss, tape.gradient(loss, model.trainable_weights)
-
-    if strategy is None:
-        loss, grads = tf.function(step)(x, y)
-        return float(loss), [dense(g) for g in grads]
-    n = GLOBAL_BATCH // strategy.num_replicas_in_sync
-    local_x = strategy.experimental_distribute_values_from_function(lambda c: split(x, c, n))
-    local_y = strategy.experimental_distribute_values_from_function(lambda c: split(y, c, n))
-    loss, grads = strategy.run(tf.function(step), args=(local_x, local_y))
-    loss = strategy.reduce("SUM", loss, axis=None)
-    grads = [dense(strategy.reduce("SUM", g, axis=None)) for g in grads]
-    return float(loss), grads
 
 
 def check(name, factory, x, y, strategy):
@@ -115,8 +71,7 @@ def check(name, factory, x, y, strategy):
 
 
 def main():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert strategy.num_replicas_in_sync == 2
+    strategy = mirrored_strategy()
     rng = np.random.default_rng(0)
 
     def images():

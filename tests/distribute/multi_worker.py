@@ -1,7 +1,7 @@
 """SimCLR and MoCo v2 under MultiWorkerMirroredStrategy, 2 worker processes
 on 127.0.0.1, vs one process on the same global batches.
 
-`python tests/distribute_multi_worker_check.py` is the coordinator: it builds
+`python -m tests.distribute.multi_worker` is the coordinator: it builds
 both models with fixed weights, saves them, picks two free ports and starts
 two workers (this script with `worker`, `TF_CONFIG` set per worker, each
 bounded in time and both killed when one fails). Each worker builds
@@ -14,7 +14,7 @@ process and checks that the losses (each step's and evaluate's) and weights
 (MoCo's queue and pointer included) are equal, that the queue holds the keys
 of the whole global batch in global order and that both workers end
 identical. Prints ALL OK. Driven by
-tests/test_distribute_multi_worker.py.
+tests/test_distribute.py.
 """
 
 import json
@@ -49,8 +49,6 @@ def free_ports(count):
 
 def import_keras_ssl():
     import keras
-
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import keras_ssl
 
     return keras, keras_ssl
@@ -143,7 +141,7 @@ def run_workers(folder):
         with open(os.path.join(folder, f"worker{index}.log"), "w") as log:
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, os.path.abspath(__file__), "worker", folder],
+                    [sys.executable, "-m", "tests.distribute.multi_worker", "worker", folder],
                     env=env, stdout=log, stderr=subprocess.STDOUT,
                 )
             )

@@ -4,27 +4,16 @@ The toy models of tests/tiny_methods.py (fixed masks, the same for every
 sample, so each replica's half of the batch gets the masks one device gives
 it): the losses and every weight (I-JEPA's EMA target included) after two
 fit steps on the same global batch equal one device. Own process (logical
-devices are set before TensorFlow starts): `python
-tests/distribute_masked_check.py`; prints ALL OK. Driven by
-tests/test_distribute_masked.py.
+devices are set before TensorFlow starts): `python -m
+tests.distribute.masked`; prints ALL OK. Driven by tests/test_distribute.py.
 """
 
-import os
-import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ["KERAS_BACKEND"] = "tensorflow"
-
-import tensorflow as tf  # noqa: E402
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(
-    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
-)
+# First: sets up the 2 logical CPUs before TensorFlow starts.
+from tests.distribute.two_replicas import mirrored_strategy
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests import tiny_methods  # noqa: E402
 
 
@@ -39,8 +28,7 @@ def fit(name, strategy=None, weights=None):
 
 
 def main():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert strategy.num_replicas_in_sync == 2
+    strategy = mirrored_strategy()
     for name in ("mae", "ijepa"):
         initial = tiny_methods.build(name).get_weights()
         single, loss_1 = fit(name, weights=initial)

@@ -9,16 +9,14 @@ of small_cnn's third conv block 2 % away from a float64 reference while one
 device came within 2e-6 (float64 DataParallel: 6e-7), so float32 would test
 XLA's kernels rather than the methods' cross-device arithmetic. Own process
 (the device count is fixed before JAX starts):
-`python tests/distribute_data_parallel_check.py`; prints ALL OK.
-Driven by tests/test_distribute_data_parallel.py.
+`python -m tests.distribute.data_parallel`; prints ALL OK.
+Driven by tests/test_distribute.py.
 """
 
 import os
-import sys
 
 os.environ["KERAS_BACKEND"] = "jax"
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
 

@@ -8,17 +8,15 @@ range in replica 1's share stop it with a `ValueError` naming the input, the
 same way. Methods of tests/tiny_methods.py.
 
 Run in its own process (logical devices must be set before TensorFlow starts):
-`python tests/distribute_guard_check.py`. Exits non-zero on any mismatch.
-Driven by tests/test_distribute_guard.py.
+`python -m tests.distribute.guard`. Exits non-zero on any mismatch. Driven
+by tests/test_distribute.py.
 """
 
-import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Importing the SimCLR check configures the 2 logical CPUs before TF starts.
-import tests.distribute_mirrored_check  # noqa: E402, F401
+# Imported first: 2 logical CPUs before TensorFlow starts.
+import tests.distribute.two_replicas  # noqa: F401
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -2,36 +2,28 @@
 MirroredStrategy vs one device, on the same global batch.
 
 Run in its own process (logical devices must be set before TensorFlow starts):
-`python tests/distribute_redundancy_check.py`. Exits non-zero on any mismatch.
-Driven by tests/test_distribute_redundancy.py.
+`python -m tests.distribute.redundancy`. Exits non-zero on any mismatch.
+Driven by tests/test_distribute.py.
 """
 
 import os
-import sys
 
 # Eigen's float32 kernels, not oneDNN's: on an AVX-512 machine oneDNN's
 # summation order moved the Barlow Twins weights after two steps by 2.6e-5,
 # past the 1e-5 of this check, on one device and two alike.
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Importing the SimCLR check configures the 2 logical CPUs before TF starts.
-from tests.distribute_mirrored_check import GLOBAL_BATCH  # noqa: E402
-from tests.distribute_mirrored_check import loss_and_grads  # noqa: E402
+# Then: sets up the 2 logical CPUs before TensorFlow starts.
+from tests.distribute.two_replicas import GLOBAL_BATCH  # noqa: E402
+from tests.distribute.two_replicas import backbone  # noqa: E402
+from tests.distribute.two_replicas import loss_and_grads  # noqa: E402
+from tests.distribute.two_replicas import mirrored_strategy  # noqa: E402
+from tests.distribute.two_replicas import random_views  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_ssl  # noqa: E402
-
-
-def backbone():
-    # No BatchNorm in the backbone: per-replica batch statistics would differ
-    # from the global ones by design. The heads' BN is synchronized.
-    inputs = keras.Input((None, None, 3))
-    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(inputs)
-    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
-
 
 MULTICROP = keras_ssl.augmentation.MultiCrop(
     [[keras_ssl.augmentation.RandomResizedCrop(16, 16)] for _ in range(2)],
@@ -56,23 +48,16 @@ def make(name, strategy=None):
     keras.utils.set_random_seed(0)
     scope = strategy.scope() if strategy else tf.distribute.get_strategy().scope()
     with scope:
-        model = getattr(keras_ssl, name)(backbone(), input_shape=(16, 16, 3), **METHODS[name])
+        model = getattr(keras_ssl, name)(backbone(size=None), input_shape=(16, 16, 3), **METHODS[name])
         model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9))
     return model
-
-
-def views_for(model, rng):
-    sizes = model.augmenter.output_sizes
-    return tuple(
-        tf.constant(rng.uniform(0, 255, (GLOBAL_BATCH, h, w, 3)), tf.float32) for h, w in sizes
-    )
 
 
 def check_method(name, strategy):
     rng = np.random.default_rng(0)
     single, mirrored = make(name), make(name, strategy)
     mirrored.set_weights(single.get_weights())
-    views = views_for(single, rng)
+    views = random_views(rng, single.augmenter.output_sizes)
     if name == "SwAV":  # a full queue, used from epoch 0: the queue path runs
         queue = rng.normal(size=tuple(single.queue.shape)).astype("float32")
         for model in (single, mirrored):
@@ -81,7 +66,7 @@ def check_method(name, strategy):
     assert sync and all(l.synchronized for l in sync), f"{name}: projector BN not synchronized"
 
     loss_1, grads_1 = loss_and_grads(single, views)
-    loss_2, grads_2 = loss_and_grads(mirrored, views, strategy)
+    loss_2, grads_2 = loss_and_grads(mirrored, views, strategy=strategy)
     print(f"{name}: loss single={loss_1:.7f} mirrored={loss_2:.7f}")
     np.testing.assert_allclose(loss_2, loss_1, rtol=1e-5)
     for w, g1, g2 in zip(single.trainable_weights, grads_1, grads_2):
@@ -128,8 +113,7 @@ def check_sinkhorn(strategy):
 
 
 def main():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert strategy.num_replicas_in_sync == 2
+    strategy = mirrored_strategy()
     check_sinkhorn(strategy)
     for name in METHODS:
         check_method(name, strategy)
