@@ -302,13 +302,14 @@ def token_features(encoder, parts):
 
 def feature_extractors(model):
     """Name -> callable from raw images to features, evaluated alike: the
-    exported encoder (`model.encoder`) and, for a ViT method, the mean patch
-    token of its encoder and (I-JEPA) of its target encoder."""
+    exported encoder (`model.encoder`: the class token of a ViT) and, for a
+    ViT method, the mean patch token of its target encoder (I-JEPA's
+    evaluation) or of its encoder (MAE)."""
     extractors = {"encoder": model.encoder}
-    if hasattr(model, "vit"):
-        extractors["encoder_mean_patch_token"] = token_features(model.encoder, model.vit)
     if hasattr(model, "target_vit"):
         extractors["target_mean_patch_token"] = token_features(model.encoder, model.target_vit)
+    elif hasattr(model, "vit"):
+        extractors["encoder_mean_patch_token"] = token_features(model.encoder, model.vit)
     return extractors
 
 
