@@ -19,6 +19,15 @@ and batch, plus the augmentation alone, and prints their ratios.
     python -m benchmarks.fixed_budget --method simclr \
         --data_dir ../shared/datasets/cifar10
 
+`--probe_epochs N` adds a linear probe on the kNN's features; a ViT method
+is also evaluated on its mean patch token (I-JEPA's evaluation, on the
+target encoder). `--multi_crop 2,4` trains a two-view method on 2 global + 4
+local crops (`--multi_crop 2,0`: the same global crops alone), and
+`--time_budget S` gives runs the same training time:
+
+    python -m benchmarks.fixed_budget --method simclr --multi_crop 2,4 \
+        --time_budget 900 --timing_rounds 1
+
 With `--export_dir DIR` it saves the trained encoder for the downstream
 figures (`python -m benchmarks.downstream --export_dir DIR`).
 """
