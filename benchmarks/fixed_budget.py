@@ -19,6 +19,15 @@ and batch, plus the augmentation alone, and prints their ratios.
     python -m benchmarks.fixed_budget --method simclr \
         --data_dir ../shared/datasets/cifar10
 
+`--probe_epochs N` adds a linear probe on the kNN's features; a ViT method
+is also evaluated on its mean patch token (I-JEPA's evaluation, on the
+target encoder). `--multi_crop 2,4` trains a two-view method on 2 global + 4
+local crops (`--multi_crop 2,0`: the same global crops alone), and
+`--time_budget S` gives runs the same training time:
+
+    python -m benchmarks.fixed_budget --method simclr --multi_crop 2,4 \
+        --time_budget 900 --timing_rounds 1
+
 With `--export_dir DIR` it saves the trained encoder for the downstream
 figures (`python -m benchmarks.downstream --export_dir DIR`).
 """
@@ -36,7 +45,10 @@ import tensorflow as tf
 
 import keras_ssl
 from keras_ssl import recipes
+from keras_ssl.methods.crop_pairs import several_sizes
+from keras_ssl.methods.masked_modeling import preprocess
 from benchmarks.timing import augmentation_seconds
+from benchmarks.timing import compile_function
 from benchmarks.timing import fit_step_seconds
 from benchmarks.timing import make_backbone
 from benchmarks.timing import supervised_model
@@ -161,6 +173,34 @@ def define_flags():
     )
     flags.DEFINE_integer("seed", 0, "Random seed.")
     flags.DEFINE_string(
+        "multi_crop", None, '"2,L": SwAV\'s crops (`augmentation.swav_multicrop`: 2 global crops '
+        'and L local crops of half the size) for a two-view method; "2,0" is the two-crop run '
+        'with the same global crops.'
+    )
+    flags.DEFINE_float(
+        "time_budget", None, "Seconds of training instead of `--steps`: the budget over the "
+        "timed seconds per step with augmentation (the step timings must run)."
+    )
+    flags.DEFINE_integer(
+        "warmup_steps", 0, "Steps of linear warm-up from 0 to the peak learning rate before "
+        "the cosine decay."
+    )
+    flags.DEFINE_integer(
+        "eval_train", None, "Training images of the kNN bank and the probe: a seeded random "
+        "subset of this many; default all."
+    )
+    flags.DEFINE_integer(
+        "eval_test", None, "Test images queried: a seeded random subset; default all."
+    )
+    flags.DEFINE_integer(
+        "probe_epochs", 0, "Epochs of a linear probe (`evaluation.linear_probe`) on the kNN's "
+        "features; 0: none."
+    )
+    flags.DEFINE_bool(
+        "random_init_eval", True, "Evaluate the random-init model (the floor) before "
+        "training; off to save time where a run with the same seed recorded it."
+    )
+    flags.DEFINE_string(
         "method_args", "{}", 'JSON object of constructor arguments that replace or add to the '
         'protocol\'s, e.g. \'{"objective": "nce"}\' for PIRL with the paper\'s NCE.'
     )
@@ -179,7 +219,12 @@ def build_method(name, input_shape, backbone=None, **overrides):
     # Multi-crop methods feed crops of several sizes to one backbone; PIRL and
     # CPC also run it on patches.
     any_size = (None, None, input_shape[-1])
-    flexible = method.multi_crop or name in ANY_SIZE_BACKBONE
+    augmenter = kwargs.get("augmenter")
+    flexible = (
+        method.multi_crop
+        or name in ANY_SIZE_BACKBONE
+        or (augmenter is not None and several_sizes(augmenter))
+    )
     network = make_backbone(backbone, any_size if flexible else input_shape)
     return method(network, input_shape=tuple(input_shape), **kwargs)
 
@@ -197,15 +242,123 @@ def ssl_images(name, x):
     return tf.data.Dataset.from_tensor_slices(x)
 
 
-def pretrain(model, name, x, steps, batch_size, lr, seed, optimizer="sgd"):
+def pretrain(
+    model, name, x, steps, batch_size, lr, seed, optimizer="sgd", warmup_steps=0, callbacks=()
+):
     """The protocol's training: `steps` steps of shuffled batches of `x` with
-    `OPTIMIZERS[optimizer]` at lr `lr` with per-step cosine decay to 0.
-    Returns the wall seconds of `fit` (tracing included)."""
-    model.compile(optimizer=OPTIMIZERS[optimizer](keras.optimizers.schedules.CosineDecay(lr, steps)))
+    `OPTIMIZERS[optimizer]` at lr `lr` with per-step cosine decay to 0, after
+    `warmup_steps` of linear warm-up from 0. Returns the wall seconds of
+    `fit` (tracing included)."""
+    if warmup_steps:
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, steps - warmup_steps, warmup_target=lr, warmup_steps=warmup_steps
+        )
+    else:
+        schedule = keras.optimizers.schedules.CosineDecay(lr, steps)
+    model.compile(optimizer=OPTIMIZERS[optimizer](schedule))
     images = keras_ssl.data.shuffled_batches(ssl_images(name, x), batch_size, seed, repeat=True)
     start = time.perf_counter()
-    model.fit(images, epochs=1, steps_per_epoch=steps, verbose=2)
+    model.fit(images, epochs=1, steps_per_epoch=steps, verbose=2, callbacks=list(callbacks))
     return time.perf_counter() - start
+
+
+class LossHistory(keras.callbacks.Callback):
+    """The SSL loss of every training step (`logs["loss"]`, Keras's running
+    mean over the epoch, turned back into per-step values)."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+        self._sum = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        total = float(logs["loss"]) * (batch + 1)
+        self.losses.append(total - self._sum)
+        self._sum = total
+
+    def summary(self):
+        """First-step loss and the means over the first and last tenth."""
+        tenth = max(1, len(self.losses) // 10)
+        return {
+            "first_step": self.losses[0],
+            "mean_first_tenth": float(np.mean(self.losses[:tenth])),
+            "mean_last_tenth": float(np.mean(self.losses[-tenth:])),
+        }
+
+
+def multi_crop_augmenter(spec, image_size):
+    """`--multi_crop "2,L"`: `augmentation.swav_multicrop` with 2 global and
+    `L` local crops (half the image size, the CIFAR variant)."""
+    try:
+        num_global, num_local = (int(n) for n in spec.split(","))
+    except ValueError:
+        num_global = None
+    if num_global != 2:
+        raise ValueError(
+            f'`--multi_crop` must be "2,L" (2 global crops, L local ones). Received: {spec!r}'
+        )
+    return keras_ssl.augmentation.swav_multicrop(image_size, num_local=num_local)
+
+
+def token_features(encoder, parts):
+    """Images to the mean of a ViT's patch tokens (I-JEPA's evaluation,
+    Assran et al. 2023 section 5: average-pooled last-layer patch tokens of
+    the target encoder): `parts`, a `backbones.vit.ViTParts`, on the
+    preprocessing of `encoder` (an `SSLModel.encoder`)."""
+
+    def features(images):
+        tokens = parts.encode(parts.embed_patches(preprocess(encoder, images)), training=False)
+        return keras.ops.mean(tokens[:, parts.num_prefix_tokens :], axis=1)
+
+    return compile_function(features)
+
+
+def feature_extractors(model):
+    """Name -> callable from raw images to features, evaluated alike: the
+    exported encoder (`model.encoder`: the class token of a ViT) and, for a
+    ViT method, the mean patch token of its target encoder (I-JEPA's
+    evaluation) or of its encoder (MAE)."""
+    extractors = {"encoder": model.encoder}
+    if hasattr(model, "target_vit"):
+        extractors["target_mean_patch_token"] = token_features(model.encoder, model.target_vit)
+    elif hasattr(model, "vit"):
+        extractors["encoder_mean_patch_token"] = token_features(model.encoder, model.vit)
+    return extractors
+
+
+def evaluate(extractors, train, test, probe_epochs):
+    """kNN top-1 (k=200, T=0.1) and, with `probe_epochs`, the linear probe's
+    top-1 of each extractor, on features computed once."""
+    figures = {}
+    for name, extractor in extractors.items():
+        bank, bank_labels = keras_ssl.evaluation.embed(extractor, train, normalize=False)
+        query, query_labels = keras_ssl.evaluation.embed(extractor, test, normalize=False)
+        normalized = [f / np.linalg.norm(f, axis=1, keepdims=True) for f in (bank, query)]
+        predictions = keras_ssl.evaluation.knn_predict(normalized[1], normalized[0], bank_labels, 10)
+        figures[name] = {"knn_top1": float(np.mean(predictions == query_labels))}
+        if probe_epochs:
+            # The features as 1 x 1 "images" and a flattening encoder: the
+            # probe trains on the features above instead of embedding again.
+            flatten = lambda f: keras.ops.reshape(f, (keras.ops.shape(f)[0], -1))
+            probe = keras_ssl.evaluation.linear_probe(
+                flatten,
+                (bank[:, None, None], bank_labels),
+                (query[:, None, None], query_labels),
+                num_classes=10,
+                epochs=probe_epochs,
+                verbose=0,
+            )
+            figures[name]["linear_probe_top1"] = probe["top1"]
+        print(f"{name}: {figures[name]}")
+    return figures
+
+
+def eval_subset(x, y, size, seed):
+    """A seeded random subset of `size` examples (all when None)."""
+    if size is None:
+        return x, y
+    index = np.random.default_rng(seed).permutation(len(x))[:size]
+    return x[index], y[index]
 
 
 def step_timings(method, x, y, batch_size, steps, rounds, **overrides):
@@ -246,47 +399,71 @@ def main(argv):
         f"{FLAGS.data_dir}/test", class_names=classes
     )
     print(f"Loaded {len(x_train)} + {len(x_test)} images in {time.perf_counter() - start:.0f} s")
-    train, test = (x_train, y_train), (x_test, y_test)
+    train = eval_subset(x_train, y_train, FLAGS.eval_train, FLAGS.seed)
+    test = eval_subset(x_test, y_test, FLAGS.eval_test, FLAGS.seed)
     method_args = json.loads(FLAGS.method_args)
+    overrides = dict(method_args)
+    if FLAGS.multi_crop:
+        overrides["augmenter"] = multi_crop_augmenter(FLAGS.multi_crop, x_train.shape[1])
 
-    timings = step_timings(
-        FLAGS.method,
-        x_train, y_train, FLAGS.batch_size, FLAGS.timing_steps, FLAGS.timing_rounds,
-        **method_args,
-    )
-    ratios = {
-        "ssl_with_augmentation_over_supervised": timings["ssl_step_with_augmentation"]
-        / timings["supervised_step"],
-    }
-    if "ssl_step_premade_views" in timings:
-        ratios.update(
-            ssl_premade_over_supervised=timings["ssl_step_premade_views"]
-            / timings["supervised_step"],
-            ssl_premade_over_views_x_supervised=timings["ssl_step_premade_views"]
-            / (timings["num_views"] * timings["supervised_step"]),
-            augmentation_over_ssl_step=timings["augmentation_only"]
-            / timings["ssl_step_premade_views"],
+    timings, ratios = {}, {}
+    if FLAGS.timing_rounds:
+        timings = step_timings(
+            FLAGS.method,
+            x_train, y_train, FLAGS.batch_size, FLAGS.timing_steps, FLAGS.timing_rounds,
+            **overrides,
         )
-    print(json.dumps({"seconds_per_step": timings, "ratios": ratios}, indent=2))
+        ratios["ssl_with_augmentation_over_supervised"] = (
+            timings["ssl_step_with_augmentation"] / timings["supervised_step"]
+        )
+        if "ssl_step_premade_views" in timings:
+            ratios.update(
+                ssl_premade_over_supervised=timings["ssl_step_premade_views"]
+                / timings["supervised_step"],
+                ssl_premade_over_views_x_supervised=timings["ssl_step_premade_views"]
+                / (timings["num_views"] * timings["supervised_step"]),
+                augmentation_over_ssl_step=timings["augmentation_only"]
+                / timings["ssl_step_premade_views"],
+            )
+        print(json.dumps({"seconds_per_step": timings, "ratios": ratios}, indent=2))
 
     keras.utils.set_random_seed(FLAGS.seed)
-    model = build_method(FLAGS.method, x_train.shape[1:], **method_args)
-    floor = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
-    print(f"Random-init kNN floor: {floor:.4f}")
+    if FLAGS.multi_crop:  # a fresh augmenter, seeded as the model
+        overrides["augmenter"] = multi_crop_augmenter(FLAGS.multi_crop, x_train.shape[1])
+    model = build_method(FLAGS.method, x_train.shape[1:], **overrides)
+    extractors = feature_extractors(model)
+    floor = {}
+    if FLAGS.random_init_eval:
+        floor = evaluate(extractors, train, test, FLAGS.probe_epochs)
     lr = FLAGS.lr if FLAGS.lr is not None else LEARNING_RATES.get(FLAGS.method, 0.12)
     steps = FLAGS.steps or STEPS.get(FLAGS.method, 390)
+    if FLAGS.time_budget:
+        if not timings:
+            raise ValueError("`--time_budget` needs the step timings: `--timing_rounds` >= 1.")
+        steps = max(1, int(FLAGS.time_budget / timings["ssl_step_with_augmentation"]))
+        print(f"Time budget {FLAGS.time_budget:.0f} s: {steps} steps")
     optimizer = FLAGS.optimizer or METHOD_OPTIMIZERS.get(FLAGS.method, "sgd")
+    history = LossHistory()
     train_seconds = pretrain(
-        model, FLAGS.method, x_train, steps, FLAGS.batch_size, lr, FLAGS.seed, optimizer
+        model, FLAGS.method, x_train, steps, FLAGS.batch_size, lr, FLAGS.seed, optimizer,
+        FLAGS.warmup_steps, callbacks=[history],
     )
-    accuracy = keras_ssl.evaluation.knn_accuracy(model.encoder, train, test)
+    figures = evaluate(extractors, train, test, FLAGS.probe_epochs)
     results = {
         "method": FLAGS.method,
         "method_args": method_args,
+        "multi_crop": FLAGS.multi_crop,
+        "num_views": model.augmenter.num_views,
         "optimizer": optimizer,
         "lr": lr,
-        "knn_top1": accuracy,
-        "random_init_floor": floor,
+        "warmup_steps": FLAGS.warmup_steps,
+        "batch_size": FLAGS.batch_size,
+        "knn_top1": figures["encoder"]["knn_top1"],
+        "random_init_floor": floor.get("encoder", {}).get("knn_top1"),
+        "trained": figures,
+        "random_init": floor,
+        "eval_images": {"bank": len(train[0]), "queries": len(test[0])},
+        "loss": history.summary(),
         "train_wall_seconds": train_seconds,
         "steps": steps,
         "images_per_second": steps * FLAGS.batch_size / train_seconds,
