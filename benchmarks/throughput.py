@@ -9,12 +9,27 @@ For each method and backbone, in one run, with the protocol's SGD (momentum
   (`--augment_in data`: `keras_ssl.data.with_views`, parallel map, prefetch);
 - (c) a supervised cross-entropy step of the same encoder (CIFAR-10
   normalization + backbone + Dense(10)) and batch;
+- (d) the forward-only step of that supervised model (BatchNorm in training
+  mode, no gradient: `timing.forward_only_model`);
+- the matrix products each method runs without gradient
+  (`no_gradient_matmuls`: NNCLR's support-set search), each shape alone;
 - the augmentation alone (all views of one batch, in a `tf.function`).
+
+The step bound (issue 27) is what the SSL step on pre-made views (a) should
+stay within 1.15x of:
+
+    views x (c) + no-gradient passes x (d) + the no-gradient matmuls,
+
+where the passes are the method's `no_gradient_passes` (a momentum target's
+forward on each view it sees: 2 for BYOL, symmetric MoCo v2, MoCo v3 and
+DINO's two global crops) and every figure comes from the same run. The older
+ratio, (a) over views x (c), is printed too.
 
 Backbones: `small_cnn` at 32 px, batch 256, and `resnet18` with the CIFAR stem
 at 32 px, batch 128 with fewer steps. Steps are timed inside `fit` (warm-up
 excluded); the variants are interleaved over `--repeats` rounds and each
-figure is the median step. It prints a markdown table and, with `--output`,
+figure is the median step. It prints two markdown tables (throughput, and
+the step bound) and, with `--output`,
 writes the figures as JSON. Images are the bundled CIFAR-10 sample
 (`--data sample`) or random uint8 pixels (`--data random`): the step time does
 not depend on their content.
@@ -44,11 +59,19 @@ from benchmarks.fixed_budget import METHODS
 from benchmarks.fixed_budget import build_method
 from benchmarks.timing import augmentation_seconds
 from benchmarks.timing import fit_step_seconds
+from benchmarks.timing import forward_only_model
+from benchmarks.timing import matmul_seconds
 from benchmarks.timing import supervised_model
 
 # Backbone -> (batch size, timed steps per round) of the issue's protocol.
 SETTINGS = {"small_cnn": (256, 8), "resnet18": (128, 3)}
 IMAGE_SHAPE = (32, 32, 3)
+# The SSL step on pre-made views should take at most this times `step_bound`.
+BOUND_FACTOR = 1.15
+# The timed steps and calls that are also reported as images/s.
+STEP_RATES = (
+    "supervised", "forward_only", "ssl_premade_views", "ssl_end_to_end", "augmentation_only"
+)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("methods", ["simclr", "moco_v2", "byol"], "Methods (names of fixed_budget.METHODS).")
@@ -78,9 +101,16 @@ def load_images(kind, count, seed):
     return x, rng.integers(0, 10, count, dtype=np.int32)
 
 
+def step_bound(supervised, forward_only, num_views, no_gradient_passes, matmuls=0.0):
+    """Seconds the SSL step may take, over `BOUND_FACTOR`: `num_views`
+    supervised steps, `no_gradient_passes` forward-only steps and the
+    `matmuls` seconds of the method's no-gradient matrix products."""
+    return num_views * supervised + no_gradient_passes * forward_only + matmuls
+
+
 def method_variants(name, backbone, x, batch_size, augment_in, jit_compile):
     """The method's model, its end-to-end dataset and its pre-made views."""
-    model = build_method(name, IMAGE_SHAPE, backbone)
+    model = build_method(name, x.shape[1:], backbone)
     model.compile(
         optimizer=keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=5e-4),
         jit_compile=jit_compile,
@@ -95,12 +125,16 @@ def method_variants(name, backbone, x, batch_size, augment_in, jit_compile):
 def backbone_rows(
     backbone, methods, batch_size, steps, repeats, warmup, augment_in, jit_compile, x, y
 ):
-    """Median seconds per step of every variant of one backbone, interleaved."""
-    supervised = supervised_model(IMAGE_SHAPE, backbone, jit_compile)
+    """Median seconds per step of every variant of one backbone, interleaved,
+    and each method's step bound from them."""
+    image_shape = x.shape[1:]
     labelled = tf.data.Dataset.from_tensor_slices((x.astype("float32"), y)).batch(
         batch_size, drop_remainder=True
     )
-    variants = {"supervised": (supervised, labelled)}
+    variants = {
+        "supervised": (supervised_model(image_shape, backbone, jit_compile), labelled),
+        "forward_only": (forward_only_model(image_shape, backbone, jit_compile), labelled),
+    }
     models = {}
     for name in methods:
         model, end_to_end, premade = method_variants(
@@ -109,30 +143,50 @@ def backbone_rows(
         models[name] = model
         variants[(name, "premade")] = (model, premade)
         variants[(name, "end_to_end")] = (model, end_to_end)
+    shapes = {shape for m in models.values() for shape in m.no_gradient_matmuls(batch_size)}
     times = {key: [] for key in variants}
+    matmul_times = {shape: [] for shape in shapes}
     for _ in range(repeats):
         for key, (model, dataset) in variants.items():
             times[key] += fit_step_seconds(model, dataset, steps, warmup)
-    supervised_seconds = float(np.median(times["supervised"]))
+        for shape in shapes:
+            matmul_times[shape] += matmul_seconds(shape, steps, warmup)
+    median = {key: float(np.median(t)) for key, t in times.items()}
+    matmul_median = {shape: float(np.median(t)) for shape, t in matmul_times.items()}
     rows = []
     for name, model in models.items():
         augmentation = augmentation_seconds(model.augmenter, x[:batch_size], steps * repeats)
+        matmuls = model.no_gradient_matmuls(batch_size)
         seconds = {
-            "supervised": supervised_seconds,
-            "ssl_premade_views": float(np.median(times[(name, "premade")])),
-            "ssl_end_to_end": float(np.median(times[(name, "end_to_end")])),
+            "supervised": median["supervised"],
+            "forward_only": median["forward_only"],
+            "no_gradient_matmuls": sum(matmul_median[shape] for shape in matmuls),
+            "ssl_premade_views": median[(name, "premade")],
+            "ssl_end_to_end": median[(name, "end_to_end")],
             "augmentation_only": float(np.median(augmentation)),
         }
+        seconds["step_bound"] = step_bound(
+            seconds["supervised"],
+            seconds["forward_only"],
+            model.num_views,
+            model.no_gradient_passes,
+            seconds["no_gradient_matmuls"],
+        )
+        ratio = seconds["ssl_premade_views"] / seconds["step_bound"]
         rows.append(
             {
                 "backbone": backbone,
                 "batch_size": batch_size,
                 "method": name,
                 "num_views": model.num_views,
+                "no_gradient_passes": model.no_gradient_passes,
+                "no_gradient_matmuls": [list(shape) for shape in matmuls],
                 "seconds_per_step": seconds,
-                "images_per_second": {k: batch_size / s for k, s in seconds.items()},
+                "images_per_second": {k: batch_size / seconds[k] for k in STEP_RATES},
                 "ssl_premade_over_views_x_supervised": seconds["ssl_premade_views"]
-                / (model.num_views * supervised_seconds),
+                / (model.num_views * seconds["supervised"]),
+                "ssl_premade_over_step_bound": ratio,
+                "step_bound_met": ratio <= BOUND_FACTOR,
                 "augmentation_over_model_rate": seconds["ssl_premade_views"]
                 / seconds["augmentation_only"],
             }
@@ -156,6 +210,28 @@ def markdown_table(rows):
             f"| {rate['ssl_end_to_end']:.0f} | {rate['augmentation_only']:.0f} "
             f"| {row['ssl_premade_over_views_x_supervised']:.2f} "
             f"| {row['augmentation_over_model_rate']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def bound_table(rows):
+    """The rows' step bounds as a markdown table, in milliseconds per step."""
+    lines = [
+        "| backbone | batch | method | views | (a) SSL step ms | (c) supervised ms "
+        "| (d) forward-only ms | no-gradient passes | no-gradient matmul ms | bound ms "
+        f"| (a) / bound | <= {BOUND_FACTOR} |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ms = {k: 1000 * s for k, s in row["seconds_per_step"].items()}
+        matmuls = " + ".join("x".join(map(str, shape)) for shape in row["no_gradient_matmuls"])
+        matmul = f"{ms['no_gradient_matmuls']:.1f} ({matmuls})" if matmuls else "-"
+        lines.append(
+            f"| {row['backbone']} | {row['batch_size']} | {row['method']} | {row['num_views']} "
+            f"| {ms['ssl_premade_views']:.1f} | {ms['supervised']:.1f} "
+            f"| {ms['forward_only']:.1f} | {row['no_gradient_passes']} | {matmul} "
+            f"| {ms['step_bound']:.1f} | {row['ssl_premade_over_step_bound']:.2f} "
+            f"| {'yes' if row['step_bound_met'] else 'NO'} |"
         )
     return "\n".join(lines)
 
@@ -195,6 +271,8 @@ def main(argv):
     }
     print(", ".join(f"{k}={v}" for k, v in settings.items()))
     print(markdown_table(rows))
+    print()
+    print(bound_table(rows))
     results = {
         "settings": settings,
         "rows": rows,

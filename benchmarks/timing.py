@@ -1,5 +1,6 @@
 """Timing helpers shared by the benchmarks: steps timed inside `fit`, the
-augmentation alone, and the supervised baseline of the same encoder.
+augmentation alone, a matrix product, and the supervised baseline of the same
+encoder with its forward-only step.
 
 Every figure is per step of one batch of source images, warm-up excluded;
 the scripts take medians over steps and interleave their variants over rounds
@@ -95,6 +96,25 @@ def function_seconds(function, inputs, steps, warmup=2):
     return times
 
 
+def matmul_seconds(shape, steps, warmup=2, seed=0):
+    """Per-call seconds of a float32 matrix product of `shape` =
+    `(rows, depth, columns)`, written as NNCLR's support-set search writes it
+    (queries `(rows, depth)` times the transpose of `(columns, depth)`), on
+    random inputs. The product is reduced to its maximum on the device, so
+    only a scalar is copied to the host (the search's argmax reads the
+    product once, as this does)."""
+    rows, depth, columns = shape
+    rng = np.random.default_rng(seed)
+    queries = rng.standard_normal((rows, depth), dtype="float32")
+    support = rng.standard_normal((columns, depth), dtype="float32")
+    return function_seconds(
+        lambda pair: [keras.ops.max(keras.ops.matmul(pair[0], keras.ops.transpose(pair[1])))],
+        [queries, support],
+        steps,
+        warmup,
+    )
+
+
 def augmentation_seconds(augmenter, images, steps, warmup=2):
     """Per-call seconds of `augmenter(images, training=True)` compiled for
     the backend, the views copied to the host (as `fit` would consume
@@ -119,4 +139,16 @@ def supervised_model(input_shape, backbone="small_cnn", jit_compile="auto"):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         jit_compile=jit_compile,
     )
+    return model
+
+
+def forward_only_model(input_shape, backbone="small_cnn", jit_compile="auto"):
+    """`supervised_model` with every variable non-trainable: its `fit` step
+    is the forward pass alone (BatchNorm in training mode, its moving
+    statistics updated, the loss computed; no gradient, no update), which is
+    what a momentum target's pass costs. Variables, not layers, are frozen:
+    Keras runs a non-trainable layer in inference mode."""
+    model = supervised_model(input_shape, backbone, jit_compile)
+    for variable in model.weights:
+        variable.trainable = False
     return model

@@ -124,6 +124,11 @@ class SSLModel(keras.Model):
     # runs over crop pairs, `methods/crop_pairs.py`): the constructor sets
     # `multi_crop` on the instance when the augmenter's crops have several sizes.
     accepts_multi_crop = False
+    # Forward passes a training step runs without gradient, each of the
+    # encoder (and projector) on one view's batch: a momentum target's on the
+    # views it sees (`MomentumModel`). With `no_gradient_matmuls`, what the
+    # step bound of `benchmarks/throughput.py` adds to (views x supervised step).
+    no_gradient_passes = 0
 
     def __init__(
         self,
@@ -312,6 +317,13 @@ class SSLModel(keras.Model):
     def check_batch_size(self, batch):
         """Raises `ValueError` when the method cannot train on global batches
         of `batch` images (beyond `min_batch_size`, which is always checked)."""
+
+    def no_gradient_matmuls(self, batch_size):
+        """The matrix products a training step on local batches of
+        `batch_size` images runs without gradient, beyond its
+        `no_gradient_passes`, as `(rows, depth, columns)` shapes (NNCLR's
+        support-set search, SwAV's queue scoring); none here."""
+        return ()
 
     # ---------------------------------------------------------------- the step
     def make_views(self, x):

@@ -151,6 +151,11 @@ class DINO(MomentumModel):
         self.kl = keras.metrics.Mean(name="kl")
         self.built = True
 
+    @property
+    def no_gradient_passes(self):
+        """The teacher's passes per step: one per global crop."""
+        return self.num_global_crops
+
     def default_callbacks(self):
         return super().default_callbacks() + [
             TeacherTemperature(

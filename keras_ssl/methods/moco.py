@@ -183,6 +183,12 @@ class MoCo(MomentumModel):
         """`moco_v1`, `moco_v2`, `moco_v3`, or `moco_v3_vit` for a ViT."""
         return f"moco_v{self.version}" + ("_vit" if self.version == 3 and self.vit else "")
 
+    @property
+    def no_gradient_passes(self):
+        """The key encoder's passes per step: the second view, and the first
+        with `symmetric=True`."""
+        return 2 if self.symmetric else 1
+
     def check_batch_size(self, batch):
         needed = batch * (2 if self.symmetric else 1)
         if needed > self.queue_size:
@@ -269,6 +275,8 @@ class MoCoV3(MoCo):
     accepts_multi_crop = True
     shuffle_bn = False
     symmetric = True
+    # The key encoder runs on the target crops (not on MoCo v1/v2's key view).
+    no_gradient_passes = MomentumModel.no_gradient_passes
 
     def __init__(
         self,

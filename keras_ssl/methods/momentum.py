@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_ssl import distribute
 from keras_ssl.callbacks.momentum_schedule import MomentumSchedule
+from keras_ssl.methods import crop_pairs
 from keras_ssl.methods.base import SSLModel
 
 _SCHEDULES = ("cosine", "constant")
@@ -97,6 +98,12 @@ class MomentumModel(SSLModel):
         for variable in clone.weights:
             variable.trainable = False
         return clone
+
+    @property
+    def no_gradient_passes(self):
+        """The target's forward passes per step: one per target crop
+        (`crop_pairs.num_target_crops`: the global crops, else every view)."""
+        return crop_pairs.num_target_crops(self.augmenter)
 
     def _ema_pairs(self):
         """(target, online) variables, for the online weights the optimizer trains."""

@@ -102,6 +102,12 @@ class NNCLR(SSLModel):
         self.queue = layers.FeatureQueue(queue_size, self.projection_dims[-1], name="queue")
         self.built = True
 
+    def no_gradient_matmuls(self, batch_size):
+        """The support-set search: the target crops' projections, in one
+        batch, against the `queue_size` rows of the support set."""
+        rows = crop_pairs.num_target_crops(self.augmenter) * batch_size
+        return ((rows, self.projection_dims[-1], self.queue_size),)
+
     def forward(self, views, training):
         features = tuple(self.encoder(v, training=training) for v in views)
         projections = tuple(self.projector(f, training=training) for f in features)

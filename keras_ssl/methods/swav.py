@@ -152,6 +152,14 @@ class SwAV(SSLModel):
             )
         self.built = True
 
+    def no_gradient_matmuls(self, batch_size):
+        """With a queue: its rows scored by the prototypes, per assignment
+        crop and in every step (`_codes_with_queue`)."""
+        if self.queue is None:
+            return ()
+        shape = (self.queue_size, self.projection_dims[-1], self.num_prototypes)
+        return (shape,) * len(self.assign_crops)
+
     def default_callbacks(self):
         return [EpochCounter()]
 

@@ -37,3 +37,22 @@ def test_make_backbone_rejects_unknown_names():
     assert timing.make_backbone("resnet18", (32, 32, 3)).output_shape == (None, 512)
     with pytest.raises(ValueError, match="backbone='vgg'"):
         timing.make_backbone("vgg", (32, 32, 3))
+
+
+def test_forward_only_model_runs_batch_norm_in_training_and_updates_no_weight():
+    model = timing.forward_only_model((16, 16, 3), "small_cnn")
+    assert model.trainable_weights == []
+    kernels = [np.array(w) for w in model.weights if "kernel" in w.path]
+    bn = model.layers[1].get_layer("block1_bn")
+    moving_mean = np.array(bn.moving_mean)
+    x = np.random.default_rng(0).uniform(0, 255, (8, 16, 16, 3)).astype("float32")
+    data = tf.data.Dataset.from_tensors((x, np.zeros(8, "int32")))
+    assert len(timing.fit_step_seconds(model, data, steps=1, warmup=1)) == 1
+    for before, w in zip(kernels, [w for w in model.weights if "kernel" in w.path]):
+        np.testing.assert_array_equal(before, np.array(w))
+    assert np.abs(np.array(bn.moving_mean) - moving_mean).max() > 0
+
+
+def test_matmul_seconds_times_each_product():
+    times = timing.matmul_seconds((4, 8, 16), steps=2, warmup=1)
+    assert len(times) == 2 and all(t > 0 for t in times)
