@@ -15,8 +15,8 @@ For each method and backbone, in one run, with the protocol's SGD (momentum
   (`no_gradient_matmuls`: NNCLR's support-set search), each shape alone;
 - the augmentation alone (all views of one batch, in a `tf.function`).
 
-The step bound (issue 27) is what the SSL step on pre-made views (a) should
-stay within 1.15x of:
+The step bound (`benchmarks/step_bound.py`, issue 27) is what the SSL step
+on pre-made views (a) should stay within 1.15x of:
 
     views x (c) + no-gradient passes x (d) + the no-gradient matmuls,
 
@@ -57,17 +57,16 @@ import tensorflow as tf
 import keras_ssl
 from benchmarks.fixed_budget import METHODS
 from benchmarks.fixed_budget import build_method
+from benchmarks.step_bound import BOUND_FACTOR
+from benchmarks.step_bound import SETTINGS
+from benchmarks.step_bound import step_bound
 from benchmarks.timing import augmentation_seconds
 from benchmarks.timing import fit_step_seconds
 from benchmarks.timing import forward_only_model
 from benchmarks.timing import matmul_seconds
 from benchmarks.timing import supervised_model
 
-# Backbone -> (batch size, timed steps per round) of the issue's protocol.
-SETTINGS = {"small_cnn": (256, 8), "resnet18": (128, 3)}
 IMAGE_SHAPE = (32, 32, 3)
-# The SSL step on pre-made views should take at most this times `step_bound`.
-BOUND_FACTOR = 1.15
 # The timed steps and calls that are also reported as images/s.
 STEP_RATES = (
     "supervised", "forward_only", "ssl_premade_views", "ssl_end_to_end", "augmentation_only"
@@ -99,13 +98,6 @@ def load_images(kind, count, seed):
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 256, (count,) + IMAGE_SHAPE, dtype=np.uint8)
     return x, rng.integers(0, 10, count, dtype=np.int32)
-
-
-def step_bound(supervised, forward_only, num_views, no_gradient_passes, matmuls=0.0):
-    """Seconds the SSL step may take, over `BOUND_FACTOR`: `num_views`
-    supervised steps, `no_gradient_passes` forward-only steps and the
-    `matmuls` seconds of the method's no-gradient matrix products."""
-    return num_views * supervised + no_gradient_passes * forward_only + matmuls
 
 
 def method_variants(name, backbone, x, batch_size, augment_in, jit_compile):

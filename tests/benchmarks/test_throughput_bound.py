@@ -5,6 +5,7 @@ matmuls, each from the same run."""
 import numpy as np
 import pytest
 
+from benchmarks import step_bound
 from benchmarks import throughput
 
 BATCH = 8
@@ -30,10 +31,10 @@ def rows(methods, **kwargs):
 
 
 def test_step_bound_adds_the_passes_and_matmuls_to_the_views():
-    assert throughput.step_bound(0.1, 0.03, 2, 0) == pytest.approx(0.2)
-    assert throughput.step_bound(0.1, 0.03, 2, 2) == pytest.approx(0.26)
-    assert throughput.step_bound(0.1, 0.03, 2, 0, matmuls=0.05) == pytest.approx(0.25)
-    assert throughput.step_bound(0.1, 0.03, 10, 2, matmuls=0.05) == pytest.approx(1.11)
+    assert step_bound.step_bound(0.1, 0.03, 2, 0) == pytest.approx(0.2)
+    assert step_bound.step_bound(0.1, 0.03, 2, 2) == pytest.approx(0.26)
+    assert step_bound.step_bound(0.1, 0.03, 2, 0, matmuls=0.05) == pytest.approx(0.25)
+    assert step_bound.step_bound(0.1, 0.03, 10, 2, matmuls=0.05) == pytest.approx(1.11)
 
 
 def test_report_counts_the_target_passes_and_the_support_set_search(monkeypatch):
@@ -96,7 +97,7 @@ def test_report_measures_every_figure_of_the_bound_in_one_run():
         seconds = row["seconds_per_step"]
         for key in ("supervised", "forward_only", "ssl_premade_views", "step_bound"):
             assert seconds[key] > 0, key
-        expected = throughput.step_bound(
+        expected = step_bound.step_bound(
             seconds["supervised"], seconds["forward_only"], row["num_views"],
             row["no_gradient_passes"], seconds["no_gradient_matmuls"],
         )
