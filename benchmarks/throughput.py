@@ -29,10 +29,9 @@ Backbones: `small_cnn` at 32 px, batch 256, and `resnet18` with the CIFAR stem
 at 32 px, batch 128 with fewer steps. Steps are timed inside `fit` (warm-up
 excluded); the variants are interleaved over `--repeats` rounds and each
 figure is the median step. It prints two markdown tables (throughput, and
-the step bound) and, with `--output`,
-writes the figures as JSON. Images are the bundled CIFAR-10 sample
-(`--data sample`) or random uint8 pixels (`--data random`): the step time does
-not depend on their content.
+the step bound) and, with `--output`, writes the figures as JSON. Images are
+the bundled CIFAR-10 sample (`--data sample`) or random uint8 pixels
+(`--data random`): the step time does not depend on their content.
 
 Variants for finding bottlenecks: `--augment_in data`,
 `--dtype_policy mixed_bfloat16`, `--jit_compile true` (XLA; `auto`, the Keras
