@@ -28,8 +28,8 @@ def nearest_neighbours(queries, support_set):
     scores = ops.matmul(ops.stop_gradient(queries), ops.transpose(support_set))
     # The argmax of each row, found by `top_k` (the lowest index of ties, as
     # `argmax`): `ops.argmax` first rewrites the negative zeros of the whole
-    # (N, M) score matrix, passes over it that made NNCLR's step 7 % slower
-    # on TensorFlow's CPU (small_cnn, batch 256; `benchmarks/LOG.md`).
+    # (N, M) score matrix, passes over it that made the search 20-25 % slower
+    # on TensorFlow's CPU at NNCLR's 512 x 65,536 (`benchmarks/LOG.md`).
     nearest = ops.top_k(scores, k=1)[1][:, 0]
     return ops.take(support_set, nearest, axis=0)
 
