@@ -14,6 +14,7 @@ LAYERS = {
     "blur wider than the image": lambda: augmentation.GaussianBlur(81, seed=3),
     "jitter": lambda: augmentation.ColorJitter(0.8, 0.8, 0.8, 0.2, seed=3),
     "jitter without hue": lambda: augmentation.ColorJitter(0.8, 0.8, 0.0, 0.0, seed=5),
+    "flip": lambda: augmentation.RandomFlip("horizontal", seed=3),
     "grayscale": lambda: augmentation.RandomGrayscale(1.0, seed=3),
     "apply": lambda: augmentation.RandomApply(augmentation.ColorJitter(seed=1), 0.5, seed=4),
 }
