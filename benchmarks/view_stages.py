@@ -8,11 +8,14 @@ mapped over the images in a `tf.data` pipeline limited to one thread (one
 core), as one of the map's parallel calls runs it. Stages: decode+crop (the
 file's bytes decoded at its own size, then `RandomResizedCrop`), flip, color
 jitter, grayscale, blur, each on the previous stage's outputs; total: the
-whole view from the file's bytes. Prints milliseconds per image, the median
-over `--repeats` passes, of each stage as the preset draws it (jitter with
+whole view from the file's bytes. Prints CPU milliseconds (process time,
+steadier than wall time on a shared machine) per image, the median over
+`--repeats` passes, of each stage as the preset draws it (jitter with
 probability 0.8, grayscale 0.2, blur 0.5) and, for the drawn operations,
-when it always applies (the cost of one image that draws it). Wall time:
-run it on a quiet machine.
+when it always applies (the cost of one image that draws it). Each row is
+timed in steady state (the function built and warmed up once, as in a
+training run) and includes the cost of `tf.data` handing one view through a
+map, printed as the identity map's.
 """
 
 import argparse
@@ -30,21 +33,31 @@ STAGES = ("decode+crop", "flip", "jitter", "grayscale", "blur")
 
 
 def single_threaded(ds):
-    """`ds` run by one thread, each op on one core."""
+    """`ds` run on demand by one thread, each op on one core (no prefetching
+    or fused map and batch that would run ahead)."""
     options = tf.data.Options()
     options.threading.private_threadpool_size = 1
     options.threading.max_intra_op_parallelism = 1
+    options.autotune.enabled = False
+    options.experimental_optimization.inject_prefetch = False
+    options.experimental_optimization.map_and_batch_fusion = False
     return ds.with_options(options)
 
 
-def map_seconds(function, inputs):
-    """Seconds per element of `function` mapped over `inputs` (a tensor, one
-    element per row) single-threaded, and the outputs in one batch."""
-    count = len(inputs)
-    ds = tf.data.Dataset.from_tensor_slices(inputs).map(function).batch(count)
-    start = time.perf_counter()
-    outputs = next(iter(single_threaded(ds)))
-    return (time.perf_counter() - start) / count, outputs
+def passes(function, inputs):
+    """`function` mapped over `inputs` (a tensor, one element per row),
+    single-threaded: an endless iterator of passes, each pass one batch, and
+    the first pass (the warm-up: tracing, building the function, once)."""
+    ds = tf.data.Dataset.from_tensor_slices(inputs).map(function)
+    iterator = iter(single_threaded(ds.batch(len(inputs)).repeat()))
+    return iterator, next(iterator)
+
+
+def cpu_ms(iterator, count):
+    """CPU milliseconds per element of the next pass of `iterator`."""
+    start = time.process_time()
+    next(iterator)
+    return 1000 * (time.process_time() - start) / count
 
 
 def always_applied(layer):
@@ -83,25 +96,26 @@ def stage_functions(size=224, seed=0):
 
 def measure(contents, repeats, size=224, seed=0):
     """`{stage: (drawn ms, applied ms or None)}` per image, medians over
-    `repeats` passes, and the total ms of the whole view."""
+    `repeats` passes, the total ms of the whole view and the ms of an
+    identity map over the views. The passes of all rows alternate."""
     functions, view = stage_functions(size, seed)
-    times = {name: ([], []) for name in functions}
-    totals = []
-    for _ in range(repeats + 1):  # the first pass warms up (tracing, file cache)
-        inputs = contents
-        for name, (drawn, applied) in functions.items():
-            seconds, outputs = map_seconds(drawn, inputs)
-            times[name][0].append(seconds)
-            if applied is not None:
-                times[name][1].append(map_seconds(applied, inputs)[0])
-            inputs = outputs
-        totals.append(map_seconds(view, contents)[0])
-
-    def median_ms(values):
-        return 1000 * float(np.median(values[1:])) if values else None
-
-    stages = {name: (median_ms(drawn), median_ms(applied)) for name, (drawn, applied) in times.items()}
-    return stages, median_ms(totals)
+    iterators, inputs = {}, contents
+    for name, (drawn, applied) in functions.items():
+        iterators[name, "drawn"], outputs = passes(drawn, inputs)
+        if applied is not None:
+            iterators[name, "applied"] = passes(applied, inputs)[0]
+        inputs = outputs
+    iterators["identity"] = passes(lambda image: image, inputs)[0]
+    iterators["total"] = passes(view, contents)[0]
+    times = {key: [] for key in iterators}
+    for _ in range(repeats):
+        for key, iterator in iterators.items():
+            times[key].append(cpu_ms(iterator, len(contents)))
+    medians = {key: float(np.median(values)) for key, values in times.items()}
+    stages = {
+        name: (medians[name, "drawn"], medians.get((name, "applied"))) for name in functions
+    }
+    return stages, medians["total"], medians["identity"]
 
 
 def main():
@@ -115,14 +129,15 @@ def main():
     tf.config.threading.set_intra_op_parallelism_threads(1)
     paths, _, _ = keras_ssl.data.list_image_files(args.input_dir)
     contents = tf.stack([tf.io.read_file(path) for path in paths[: args.count]])
-    stages, total = measure(contents, args.repeats, args.size)
+    stages, total, identity = measure(contents, args.repeats, args.size)
     print(f"one SimCLR {args.size} px view per image, {len(contents)} images, "
-          f"single-threaded, medians of {args.repeats} passes")
+          f"single-threaded, CPU ms per image, medians of {args.repeats} passes")
     print("| stage | ms as drawn | ms when applied |")
     print("|---|---|---|")
     for name, (drawn, applied) in stages.items():
         print(f"| {name} | {drawn:.3f} | " + ("" if applied is None else f"{applied:.3f}") + " |")
     print(f"| total (whole view) | {total:.3f} | |")
+    print(f"| (identity map, in every row) | {identity:.3f} | |")
 
 
 if __name__ == "__main__":
