@@ -72,8 +72,10 @@ def always_applied(layer):
 
 def stage_functions(size=224, seed=0):
     """`{stage: (as drawn, always applied or None)}` and the whole view, the
-    first pipeline of `simclr_views(size)`."""
-    crop, *layers = keras_ssl.augmentation.simclr_views(size, seed=seed).pipelines[0]
+    first pipeline of `simclr_views(size)` (its large-image recipe at any
+    size)."""
+    augmenter = keras_ssl.augmentation.simclr_views(size, cifar=False, seed=seed)
+    crop, *layers = augmenter.pipelines[0]
 
     def decode_crop(contents):
         return crop(decoding.decode(contents, None), training=True)
@@ -118,15 +120,13 @@ def measure(contents, repeats, size=224, seed=0):
     return stages, medians["total"], medians["identity"]
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input_dir", required=True, help="A folder of JPEGs (recursive).")
     parser.add_argument("--count", type=int, default=200, help="Images per pass (the first ones).")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--size", type=int, default=224, help="Side of the view.")
-    args = parser.parse_args()
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.config.threading.set_intra_op_parallelism_threads(1)
+    args = parser.parse_args(argv)
     paths, _, _ = keras_ssl.data.list_image_files(args.input_dir)
     contents = tf.stack([tf.io.read_file(path) for path in paths[: args.count]])
     stages, total, identity = measure(contents, args.repeats, args.size)
