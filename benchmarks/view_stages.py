@@ -120,24 +120,33 @@ def measure(contents, repeats, size=224, seed=0):
     return stages, medians["total"], medians["identity"]
 
 
-def main(argv=None):
+def table(stages, total, identity):
+    """The rows of `measure`'s figures as a Markdown table."""
+    lines = ["| stage | ms as drawn | ms when applied |", "|---|---|---|"]
+    for name, (drawn, applied) in stages.items():
+        lines.append(f"| {name} | {drawn:.3f} | " + ("" if applied is None else f"{applied:.3f}") + " |")
+    lines.append(f"| total (whole view) | {total:.3f} | |")
+    lines.append(f"| (identity map, in every row) | {identity:.3f} | |")
+    return lines
+
+
+def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input_dir", required=True, help="A folder of JPEGs (recursive).")
     parser.add_argument("--count", type=int, default=200, help="Images per pass (the first ones).")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--size", type=int, default=224, help="Side of the view.")
-    args = parser.parse_args(argv)
+    args = parser.parse_args()
+    # One core for every op, the dataset's limits aside (oneDNN kernels
+    # otherwise use the process's thread pools).
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
     paths, _, _ = keras_ssl.data.list_image_files(args.input_dir)
     contents = tf.stack([tf.io.read_file(path) for path in paths[: args.count]])
-    stages, total, identity = measure(contents, args.repeats, args.size)
+    figures = measure(contents, args.repeats, args.size)
     print(f"one SimCLR {args.size} px view per image, {len(contents)} images, "
           f"single-threaded, CPU ms per image, medians of {args.repeats} passes")
-    print("| stage | ms as drawn | ms when applied |")
-    print("|---|---|---|")
-    for name, (drawn, applied) in stages.items():
-        print(f"| {name} | {drawn:.3f} | " + ("" if applied is None else f"{applied:.3f}") + " |")
-    print(f"| total (whole view) | {total:.3f} | |")
-    print(f"| (identity map, in every row) | {identity:.3f} | |")
+    print("\n".join(table(*figures)))
 
 
 if __name__ == "__main__":
