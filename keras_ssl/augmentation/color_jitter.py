@@ -56,8 +56,8 @@ def _saturation_matrix(factor):
 
 def _mean_gray(images):
     """The mean gray level of each image, (..., 1, 1, 1) (the target of
-    torchvision's `adjust_contrast`)."""
-    return ops.mean(mix_channels(images, gray_matrix(1)), axis=(-3, -2, -1), keepdims=True)
+    torchvision's `adjust_contrast`): the luma of its mean color."""
+    return mix_channels(ops.mean(images, axis=(-3, -2), keepdims=True), gray_matrix(1))
 
 
 @keras.saving.register_keras_serializable(package="keras_ssl")
