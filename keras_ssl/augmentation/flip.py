@@ -26,8 +26,9 @@ class RandomFlip(keras.layers.RandomFlip):
             image data format.
 
     Call arguments:
-        data: (B, H, W, C) or one (H, W, C) image (channels last), or Keras's
-            dict of images and boxes.
+        data: (B, H, W, C) images or one (H, W, C) image (channels first
+            with `data_format="channels_first"`), or Keras's dict of images
+            and boxes.
         training: whether to flip; `False` returns the images.
 
     Returns:

@@ -51,7 +51,7 @@ def _blur_columns(image, taps):
     """
     kernel_size = taps.shape[0]
     radius = kernel_size // 2
-    height, width, channels = (ops.shape(image)[i] for i in range(3))
+    height, width, channels = ops.shape(image)
     padded = ops.concatenate(
         [
             ops.flip(image[1 : radius + 1], axis=0),

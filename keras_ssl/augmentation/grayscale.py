@@ -14,10 +14,10 @@ def gray_matrix(channels=3):
 def mix_channels(images, matrix):
     """Mixes the channels of each pixel: `out[..., j] = sum_i x[..., i] m[i, j]`.
 
-    On TensorFlow one small matrix product; elsewhere (XLA-compiled) a sum
-    over the input channels, which XLA fuses into one pass while its matrix
-    products with 3 inputs run 10-20x slower (measured on CPU, both ways).
-    Either way a batch and one image get the same math.
+    On TensorFlow one small matrix product; on the other backends
+    (XLA-compiled) a sum over the input channels, which XLA fuses into one
+    pass. Each form runs 10-20x slower than the other on the other backend
+    (measured on CPU). Either way a batch and one image get the same math.
 
     Args:
         images: float (..., C) images.
