@@ -124,7 +124,8 @@ def table(stages, total, identity):
     """The rows of `measure`'s figures as a Markdown table."""
     lines = ["| stage | ms as drawn | ms when applied |", "|---|---|---|"]
     for name, (drawn, applied) in stages.items():
-        lines.append(f"| {name} | {drawn:.3f} | " + ("" if applied is None else f"{applied:.3f}") + " |")
+        applied = "" if applied is None else f"{applied:.3f}"
+        lines.append(f"| {name} | {drawn:.3f} | {applied} |")
     lines.append(f"| total (whole view) | {total:.3f} | |")
     lines.append(f"| (identity map, in every row) | {identity:.3f} | |")
     return lines
