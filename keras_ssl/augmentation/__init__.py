@@ -1,8 +1,7 @@
 """Vectorized, per-image random augmentation layers and SSL view presets."""
 
-from keras.layers import RandomFlip
-
 from keras_ssl.augmentation.color_jitter import ColorJitter
+from keras_ssl.augmentation.flip import RandomFlip
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale

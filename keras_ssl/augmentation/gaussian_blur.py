@@ -43,23 +43,41 @@ def _gaussian_kernels(sigma, kernel_size):
     return kernels / ops.sum(kernels, axis=1, keepdims=True)
 
 
+def _blur_columns(image, taps):
+    """Blurs one (H, W, C) image down its columns with the 1-D `taps`, over
+    its reflect-padded borders (`numpy.pad(mode="reflect")`). Each row of W *
+    C values is one channel of a depthwise convolution over the H positions:
+    hundreds of channels vectorize where 3 do not. H must exceed the radius.
+    """
+    kernel_size = taps.shape[0]
+    radius = kernel_size // 2
+    height, width, channels = ops.shape(image)
+    padded = ops.concatenate(
+        [
+            ops.flip(image[1 : radius + 1], axis=0),
+            image,
+            ops.flip(image[height - radius - 1 : height - 1], axis=0),
+        ],
+        axis=0,
+    )
+    rows = ops.reshape(padded, (1, height + 2 * radius, 1, width * channels))
+    kernel = ops.broadcast_to(
+        ops.reshape(taps, (kernel_size, 1, 1, 1)), (kernel_size, 1, width * channels, 1)
+    )
+    blurred = ops.depthwise_conv(rows, kernel, padding="valid")
+    return ops.reshape(blurred, (height, width, channels))
+
+
 def gaussian_blur_image(image, sigma, kernel_size):
     """Blurs one (H, W, C) image with a Gaussian of std `sigma` (a (1,)
-    tensor): two depthwise convolutions over its reflect-padded borders, the
-    same result as `gaussian_blur` on a batch of one at a fraction of the
-    cost for large images. H and W must exceed `kernel_size // 2`."""
+    tensor): down the columns, then, transposed, along the rows
+    (`_blur_columns`), the same result as `gaussian_blur` on a batch of one
+    at a fraction of the cost for large images. H and W must exceed
+    `kernel_size // 2`."""
     taps = _gaussian_kernels(sigma, kernel_size)[0]
-    channels = image.shape[-1]
-    radius = kernel_size // 2
-    x = ops.pad(
-        ops.cast(image, "float32")[None],
-        ((0, 0), (radius, radius), (radius, radius), (0, 0)),
-        mode="reflect",
-    )
-    column = ops.tile(ops.reshape(taps, (kernel_size, 1, 1, 1)), (1, 1, channels, 1))
-    x = ops.depthwise_conv(x, column, padding="valid")
-    x = ops.depthwise_conv(x, ops.reshape(column, (1, kernel_size, channels, 1)), padding="valid")
-    return x[0]
+    x = _blur_columns(ops.cast(image, "float32"), taps)
+    x = _blur_columns(ops.transpose(x, (1, 0, 2)), taps)
+    return ops.transpose(x, (1, 0, 2))
 
 
 def gaussian_blur(images, sigma, kernel_size):
@@ -92,7 +110,8 @@ class GaussianBlur(keras.layers.Layer):
     reflect padding. On a batch, each image's two 1-D convolutions are
     banded matrices applied with two einsums (dynamic batch and image sizes
     need no reshaping); a single image takes two depthwise convolutions,
-    whose cost grows with the side rather than its square.
+    one channel per row, whose cost grows with the side rather than its
+    square.
 
     Args:
         kernel_size: odd int >= 3, kernel side in pixels.
@@ -103,8 +122,8 @@ class GaussianBlur(keras.layers.Layer):
     Call arguments:
         images: (B, H, W, C) uint8 or float images in [0, 255], or one
             (H, W, C) image, drawn as a batch of one and blurred by two
-            depthwise convolutions (the per-image route of
-            `data.image_dataset(augmenter=)`).
+            depthwise convolutions, one channel per row (the per-image
+            route of `data.image_dataset(augmenter=)`).
         training: ignored; sigma is always random.
 
     Returns:
@@ -149,14 +168,20 @@ class GaussianBlur(keras.layers.Layer):
             self.sigma[1],
             seed=self.seed_generator,
         )
-        if single:
-            shape = ops.shape(images)
-            return ops.cond(
-                ops.minimum(shape[0], shape[1]) > self.kernel_size // 2,
-                lambda: gaussian_blur_image(images, sigma, self.kernel_size),
-                lambda: gaussian_blur(images[None], sigma, self.kernel_size)[0],
-            )
-        return gaussian_blur(images, sigma, self.kernel_size)
+        if not single:
+            return gaussian_blur(images, sigma, self.kernel_size)
+
+        def convolutions():
+            return gaussian_blur_image(images, sigma, self.kernel_size)
+
+        def matrices():  # images no larger than the kernel's radius
+            return gaussian_blur(images[None], sigma, self.kernel_size)[0]
+
+        radius = self.kernel_size // 2
+        if None not in images.shape[:2]:  # static sizes: only one branch is built
+            return convolutions() if min(images.shape[:2]) > radius else matrices()
+        shape = ops.shape(images)
+        return ops.cond(ops.minimum(shape[0], shape[1]) > radius, convolutions, matrices)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from keras_ssl.augmentation.color_jitter import ColorJitter
+from keras_ssl.augmentation.flip import RandomFlip
 from keras_ssl.augmentation.grayscale import RandomGrayscale
 from keras_ssl.augmentation.random_apply import RandomApply
 from keras_ssl.augmentation.random_resized_crop import RandomResizedCrop
@@ -66,7 +67,7 @@ class Jigsaw(keras.layers.Layer):
         side = grid * cell_size
         self.crop = RandomResizedCrop(side, side, scale=self.scale, seed=next(seeds))
         self.patch_pipeline = [
-            keras.layers.RandomFlip("horizontal", seed=next(seeds), dtype="float32"),
+            RandomFlip("horizontal", seed=next(seeds), dtype="float32"),
             RandomApply(ColorJitter(0.4, 0.4, 0.4, 0.2, seed=next(seeds)), 0.8, seed=next(seeds)),
             RandomGrayscale(0.2, seed=next(seeds)),
         ]

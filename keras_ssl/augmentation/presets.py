@@ -1,9 +1,8 @@
 import itertools
 import numbers
 
-import keras
-
 from keras_ssl.augmentation.color_jitter import ColorJitter
+from keras_ssl.augmentation.flip import RandomFlip
 from keras_ssl.augmentation.gaussian_blur import GaussianBlur
 from keras_ssl.augmentation.gaussian_blur import blur_kernel_size
 from keras_ssl.augmentation.grayscale import RandomGrayscale
@@ -392,7 +391,7 @@ def _pipeline(
     """One view's layers: crop, flip, jitter, grayscale, then blur and
     solarization when their probabilities are above 0."""
     crop = RandomResizedCrop(size, size, scale=scale, seed=next(seeds))
-    flip = keras.layers.RandomFlip("horizontal", seed=next(seeds), dtype="float32")
+    flip = RandomFlip("horizontal", seed=next(seeds), dtype="float32")
     color = ColorJitter(*jitter, seed=next(seeds))
     if jitter_rate < 1:
         color = RandomApply(color, rate=jitter_rate, seed=next(seeds))
@@ -448,5 +447,5 @@ def _crop_view(size, min_scale, flip, seed):
     seeds = _seeds(seed)
     pipeline = [RandomResizedCrop(size, size, scale=(min_scale, 1.0), seed=next(seeds))]
     if flip:
-        pipeline.append(keras.layers.RandomFlip("horizontal", seed=next(seeds), dtype="float32"))
+        pipeline.append(RandomFlip("horizontal", seed=next(seeds), dtype="float32"))
     return ViewAugmenter([pipeline])

@@ -114,6 +114,25 @@ def test_hue_rotation_keeps_saturation_and_value():
     assert (np.abs(shift) <= 0.3 + 1e-3).all() and shift[:, 0].std() > 0.02
 
 
+def test_hue_rotation_of_primaries_ties_and_grays():
+    pixels = np.array(
+        [[255, 0, 0], [255, 255, 0], [0, 0, 255], [100, 100, 100], [0, 0, 0], [30, 200, 200]],
+        "float32",
+    )[None]
+    for shift in (1 / 3, -1 / 3, 1 / 6, 0.5, -0.5, 0.07):
+        expected = _shift_hue(pixels[0], shift)
+        np.testing.assert_allclose(np.asarray(_adjust_hue(pixels, shift))[0], expected, atol=1e-3)
+    # Red by a third of the circle is green; grays have no hue to rotate.
+    np.testing.assert_allclose(np.asarray(_adjust_hue(pixels, 1 / 3))[0, 0], [0, 255, 0], atol=1e-3)
+    np.testing.assert_array_equal(np.asarray(_adjust_hue(pixels, 0.3))[0, 3:5], pixels[0, 3:5])
+    # One shift per image, broadcast over its pixels.
+    images = np.concatenate([pixels, pixels])[:, None]  # (2, 1, 6, 3)
+    shifts = np.array([1 / 3, -1 / 3], "float32")[:, None, None]
+    outputs = np.asarray(_adjust_hue(images, shifts))
+    np.testing.assert_allclose(outputs[0, 0], _shift_hue(pixels[0], 1 / 3), atol=1e-3)
+    np.testing.assert_allclose(outputs[1, 0], _shift_hue(pixels[0], -1 / 3), atol=1e-3)
+
+
 def test_hue_round_trip_and_disabled_operations_are_identity():
     images = _images(4, 6)
     np.testing.assert_allclose(

@@ -9,6 +9,8 @@ from keras_ssl.augmentation import RandomGrayscale
 from keras_ssl.augmentation import Solarize
 from keras_ssl.augmentation import blur_kernel_size
 from keras_ssl.augmentation.gaussian_blur import gaussian_blur
+from keras_ssl.augmentation.grayscale import gray_matrix
+from keras_ssl.augmentation.grayscale import mix_channels
 
 
 def _images(batch, height, width=None, seed=0):
@@ -28,6 +30,17 @@ def _numpy_blur(image, sigma, kernel_size):
     padded = np.pad(image.astype(np.float64), pad, "reflect")
     rows = sum(k * padded[t : t + height] for t, k in enumerate(kernel))
     return sum(k * rows[:, t : t + width] for t, k in enumerate(kernel))
+
+
+def test_mix_channels_with_one_matrix_or_one_per_image():
+    images = _images(4, 5, 6).astype("float32")
+    luma = images @ np.array([0.299, 0.587, 0.114], "float32")
+    np.testing.assert_allclose(mix_channels(images, gray_matrix(1))[..., 0], luma, rtol=1e-6)
+    gray = np.stack([luma[0]] * 3, axis=-1)
+    np.testing.assert_allclose(mix_channels(images[0], gray_matrix()), gray, rtol=1e-6)
+    matrices = np.random.default_rng(1).normal(size=(4, 3, 2)).astype("float32")
+    expected = np.einsum("bhwc,bcd->bhwd", images, matrices)
+    np.testing.assert_allclose(mix_channels(images, matrices), expected, rtol=1e-5, atol=1e-3)
 
 
 def test_grayscale_is_luma_per_image():

@@ -14,6 +14,7 @@ LAYERS = {
     "blur wider than the image": lambda: augmentation.GaussianBlur(81, seed=3),
     "jitter": lambda: augmentation.ColorJitter(0.8, 0.8, 0.8, 0.2, seed=3),
     "jitter without hue": lambda: augmentation.ColorJitter(0.8, 0.8, 0.0, 0.0, seed=5),
+    "flip": lambda: augmentation.RandomFlip("horizontal", seed=3),
     "grayscale": lambda: augmentation.RandomGrayscale(1.0, seed=3),
     "apply": lambda: augmentation.RandomApply(augmentation.ColorJitter(seed=1), 0.5, seed=4),
 }
@@ -40,3 +41,22 @@ def test_views_of_one_image_in_tf_data():
     views = next(iter(ds))
     assert [tuple(v.shape) for v in views] == [(4, 32, 32, 3)] * 2
     assert not np.allclose(views[0], views[1])
+
+
+@pytest.mark.parametrize("static", [True, False])
+def test_blur_in_tf_data_on_images_smaller_and_larger_than_the_kernel(static):
+    rng = np.random.default_rng(2)
+    sizes = [(9, 9)] * 2 if static else [(40, 30), (9, 9), (13, 50)]
+    images = [rng.uniform(0, 255, (h, w, 3)).astype("float32") for h, w in sizes]
+    layer = augmentation.GaussianBlur(23, seed=5)
+    batch = augmentation.GaussianBlur(23, seed=5)
+    if static:
+        ds = tf.data.Dataset.from_tensor_slices(np.stack(images))
+    else:
+        ds = tf.data.Dataset.from_generator(
+            lambda: iter(images), output_signature=tf.TensorSpec((None, None, 3), tf.float32)
+        )
+    outputs = list(ds.map(lambda x: layer(x, training=True)).as_numpy_iterator())
+    for output, image in zip(outputs, images, strict=True):
+        expected = keras.ops.convert_to_numpy(batch(image[None]))[0]
+        np.testing.assert_allclose(output, expected, atol=1e-4, rtol=0)
