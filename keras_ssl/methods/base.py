@@ -630,6 +630,18 @@ class SSLModel(keras.Model):
             layer.built = True
         super()._symbolic_build(iterator=iterator, data_batch=data_batch)
 
+    def make_train_function(self, force=False):
+        # Without a strategy, Keras's TensorFlow trainer leaves the optimizer
+        # to be built inside the first traced step; a tf.function that
+        # creates variables in its first trace is traced a second time, so
+        # the first `fit` or `train_on_batch` traced the step twice (as long
+        # again). Every variable of the model exists after `__init__`: build
+        # the optimizer here, as Keras does under a strategy and on JAX, and
+        # as `BackupAndRestore` does before it restores the slots.
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+        return super().make_train_function(force=force)
+
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # TensorFlow trainer only. Before the first step Keras reduces the
         # first distributed batch over all replicas, only to read its shapes;

@@ -102,6 +102,23 @@ def dataset(x, y=None):
     return tf.data.Dataset.from_tensor_slices(data).batch(BATCH)
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(images):
+    """`uninterrupted(name)`: the step counter and `state` after `EPOCHS`
+    uninterrupted epochs of `MODEL_FACTORIES[name]`, run once per module for
+    both resume checks."""
+    runs = {}
+
+    def run(name):
+        if name not in runs:
+            model = MODEL_FACTORIES[name]()
+            model.fit(dataset(images[0]), epochs=EPOCHS, verbose=0)
+            runs[name] = int(model.step), state(model)
+        return runs[name]
+
+    return run
+
+
 class Interrupt(keras.callbacks.Callback):
     """Raises after batch `batch` of epoch `epoch` (0-based), as a crash would."""
 
@@ -129,12 +146,9 @@ def state(model):
     [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(MODEL_FACTORIES)],
 )
 @pytest.mark.backend_specific
-def test_interrupted_run_resumes_to_the_same_weights(name, images, tmp_path):
+def test_interrupted_run_resumes_to_the_same_weights(name, images, uninterrupted, tmp_path):
     factory = MODEL_FACTORIES[name]
     x, _ = images
-
-    uninterrupted = factory()
-    uninterrupted.fit(dataset(x), epochs=EPOCHS, verbose=0)
 
     backup = str(tmp_path / "backup")
     crashed = factory()
@@ -155,8 +169,9 @@ def test_interrupted_run_resumes_to_the_same_weights(name, images, tmp_path):
         callbacks=[keras.callbacks.BackupAndRestore(backup)],
     )
     assert len(history.history["loss"]) == EPOCHS - 1  # resumed at epoch 2
-    assert int(restarted.step) == int(uninterrupted.step) == EPOCHS * 4
-    expected, actual = state(uninterrupted), state(restarted)
+    step, expected = uninterrupted(name)
+    assert int(restarted.step) == step == EPOCHS * 4
+    actual = state(restarted)
     assert len(expected) == len(actual)
     for (name, want), (_, got) in zip(expected, actual):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=name)
@@ -206,7 +221,7 @@ factory().fit(t.dataset(x), epochs=t.EPOCHS, verbose=0,
     "name", ["simclr", pytest.param("moco_v2", marks=pytest.mark.slow)]
 )
 @pytest.mark.backend_specific
-def test_run_killed_during_a_backup_write_resumes_exactly(name, images, tmp_path):
+def test_run_killed_during_a_backup_write_resumes_exactly(name, images, uninterrupted, tmp_path):
     x, _ = images
     backup = str(tmp_path / "backup")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -225,10 +240,9 @@ def test_run_killed_during_a_backup_write_resumes_exactly(name, images, tmp_path
     history = resumed.fit(dataset(x), epochs=EPOCHS, verbose=0, callbacks=[recipe(backup)])
     assert len(history.history["loss"]) == EPOCHS - 1  # from the end of epoch 1
 
-    uninterrupted = MODEL_FACTORIES[name]()
-    uninterrupted.fit(dataset(x), epochs=EPOCHS, verbose=0)
-    assert int(resumed.step) == int(uninterrupted.step) == EPOCHS * 4
-    expected, actual = state(uninterrupted), state(resumed)
+    step, expected = uninterrupted(name)
+    assert int(resumed.step) == step == EPOCHS * 4
+    actual = state(resumed)
     assert len(expected) == len(actual)
     for (variable, want), (_, got) in zip(expected, actual):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=variable)
