@@ -2,11 +2,14 @@
 the method's no-gradient passes x forward-only step + its no-gradient
 matmuls, each from the same run."""
 
+import importlib
+import sys
+
 import numpy as np
 import pytest
+from absl import flags
 
 from benchmarks import step_bound
-from benchmarks import throughput
 
 BATCH = 8
 # Injected seconds per step: supervised, forward-only, each method's step on
@@ -16,13 +19,26 @@ SSL_STEP = {"byol": 0.030, "nnclr": 0.030}
 END_TO_END = 0.050
 
 
+@pytest.fixture(scope="module")
+def throughput():
+    """`benchmarks.throughput`, imported for this module only: the absl flags
+    it defines on import would clash with an example's (`--batch_size`) run
+    later in the same worker (tests/examples)."""
+    known = set(flags.FLAGS)
+    module = importlib.import_module("benchmarks.throughput")
+    yield module
+    for name in set(flags.FLAGS) - known:
+        delattr(flags.FLAGS, name)
+    del sys.modules["benchmarks.throughput"]
+
+
 def tiny_images(count=2 * BATCH, size=16):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (count, size, size, 3), dtype=np.uint8)
     return x, rng.integers(0, 10, count, dtype=np.int32)
 
 
-def rows(methods, **kwargs):
+def rows(throughput, methods, **kwargs):
     x, y = tiny_images()
     return throughput.backbone_rows(
         "small_cnn", methods, BATCH, steps=1, repeats=1, warmup=1, augment_in="model",
@@ -37,7 +53,7 @@ def test_step_bound_adds_the_passes_and_matmuls_to_the_views():
     assert step_bound.step_bound(0.1, 0.03, 10, 2, matmuls=0.05) == pytest.approx(1.11)
 
 
-def test_report_counts_the_target_passes_and_the_support_set_search(monkeypatch):
+def test_report_counts_the_target_passes_and_the_support_set_search(throughput, monkeypatch):
     matmul_shapes = []
 
     def fit_step_seconds(model, dataset, steps, warmup):
@@ -58,7 +74,7 @@ def test_report_counts_the_target_passes_and_the_support_set_search(monkeypatch)
     monkeypatch.setattr(
         throughput, "augmentation_seconds", lambda augmenter, images, steps: [AUGMENTATION]
     )
-    byol, nnclr = rows(["byol", "nnclr"])
+    byol, nnclr = rows(throughput, ["byol", "nnclr"])
 
     # BYOL: its target's forward pass on both views, no matmul.
     assert (byol["num_views"], byol["no_gradient_passes"]) == (2, 2)
@@ -91,8 +107,8 @@ def test_report_counts_the_target_passes_and_the_support_set_search(monkeypatch)
     ]
 
 
-def test_report_measures_every_figure_of_the_bound_in_one_run():
-    byol, nnclr = rows(["byol", "nnclr"])
+def test_report_measures_every_figure_of_the_bound_in_one_run(throughput):
+    byol, nnclr = rows(throughput, ["byol", "nnclr"])
     for row in (byol, nnclr):
         seconds = row["seconds_per_step"]
         for key in ("supervised", "forward_only", "ssl_premade_views", "step_bound"):
