@@ -10,6 +10,28 @@ _BRIGHTNESS, _CONTRAST, _SATURATION, _HUE = range(4)
 
 
 def _adjust_hue(images, shift):
+    """`_rotate_hue`, compiled by XLA on TensorFlow.
+
+    Its ~40 elementwise operations on the channel planes then run as one
+    fused pass instead of one kernel each, in a `tf.data` map as in a
+    training step (speed in `benchmarks/RESULTS.md`, section 2). The other
+    backends compile the whole training step already.
+    """
+    images = ops.cast(images, "float32")
+    shift = ops.cast(shift, "float32")
+    if keras.backend.backend() == "tensorflow":
+        return _compiled_rotate_hue()(images, shift)
+    return _rotate_hue(images, shift)
+
+
+@functools.cache
+def _compiled_rotate_hue():
+    import tensorflow as tf
+
+    return tf.function(_rotate_hue, jit_compile=True)
+
+
+def _rotate_hue(images, shift):
     """Rotates the hue of RGB images in [0, 255] by `shift`, a fraction of
     the hue circle, in HSV (the hexcone model of Smith 1978, as `colorsys`
     and torchvision's `adjust_hue`), saturation and value kept.
