@@ -514,22 +514,18 @@ class SSLModel(keras.Model):
         record = names.index(id(self.refused_ids))
         step = names.index(id(self.step))
         refused = self._refused(non_trainable[latch], trainable + non_trainable + optimizer)
-
-        def keep(new, old):
-            return [ops.where(refused, o, n) for n, o in zip(new, old)]
-
-        non_trainable = keep(non_trainable, old_non_trainable)
+        # One branch over the whole state rather than a select per variable:
+        # the same values, and XLA compiles it faster.
+        old = (old_trainable, old_non_trainable, old_optimizer)
+        new = (trainable, non_trainable, optimizer)
+        trainable, non_trainable, optimizer = map(list, ops.cond(
+            refused, lambda: [list(part) for part in old], lambda: [list(part) for part in new]
+        ))
         non_trainable[record] = new_state[1][record]
         non_trainable[latch] = self._latch(
             old_non_trainable[latch], old_non_trainable[step], refused
         )
-        new_state = (
-            keep(trainable, old_trainable),
-            non_trainable,
-            keep(optimizer, old_optimizer),
-            metrics,
-        )
-        return logs, new_state
+        return logs, (trainable, non_trainable, optimizer, metrics)
 
     # ------------------------------------------------------------ entry points
     def default_callbacks(self):
