@@ -60,7 +60,6 @@ CHECKS = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_two_devices_equal_one_device(name):
     if name == "data_parallel":
