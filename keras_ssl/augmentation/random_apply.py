@@ -53,6 +53,11 @@ class RandomApply(keras.layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
+    def build(self, input_shape):
+        # No weights of its own; `layer` builds on its first call (without
+        # this, Keras would trace `call` once more to build it).
+        pass
+
     def call(self, images, training=True):
         images = ops.cast(images, "float32")
         if len(images.shape) == 3:

@@ -80,6 +80,12 @@ class ViewAugmenter(keras.layers.Layer):
             sizes.append((crop.height, crop.width) if crop else None)
         return sizes
 
+    def build(self, input_shape):
+        # No weights of its own. Keras's default build would trace `call`
+        # once more to build the pipelines; each layer builds on its first
+        # call instead.
+        pass
+
     def call(self, images, training=True):
         images = ops.cast(images, "float32")
         views = []

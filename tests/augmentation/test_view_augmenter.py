@@ -133,3 +133,24 @@ def test_random_state_survives_save_and_load(tmp_path):
     clone = [layer for layer in loaded.layers if isinstance(layer, ViewAugmenter)][0]
     for ours, theirs in zip(augmenter(images), clone(images)):
         np.testing.assert_allclose(ours, theirs, atol=1e-4)
+
+
+class CountingSolarize(Solarize):
+    """`Solarize` that counts the times its `call` runs (traces included)."""
+
+    calls = 0
+
+    def call(self, images, training=True):
+        CountingSolarize.calls += 1
+        return super().call(images, training=training)
+
+
+def test_a_traced_step_runs_each_pipeline_layer_once():
+    # Keras builds a layer with sub-layers and no `build` of its own by
+    # tracing its `call` once more: with ViewAugmenter's and RandomApply's
+    # own `build`, a traced step runs each pipeline layer's `call` once
+    # (the augmentation's tracing was half of DINO's first step).
+    CountingSolarize.calls = 0
+    augmenter = ViewAugmenter([[RandomApply(CountingSolarize(), 0.5, seed=0)]] * 2)
+    tf.function(augmenter)(tf.constant(_images(2, 8)))
+    assert CountingSolarize.calls == 2  # one per view
