@@ -36,6 +36,7 @@ import keras
 
 from keras_ssl.optimizers.lars import LARS
 from keras_ssl.optimizers.sgd import SGD
+from keras_ssl.optimizers.warmup_cosine_decay import WarmupCosineDecay
 
 # Methods switch to their small-image (CIFAR) recipes at or below this size.
 SMALL_IMAGE_SIZE = 64
@@ -583,7 +584,8 @@ def warmup_steps(recipe, epochs, steps_per_epoch):
 def schedule(recipe, batch_size, epochs, steps_per_epoch):
     """The learning rate: linear warm-up from 0 to the peak, then cosine to
     `final_learning_rate * peak` at the end of training
-    (`keras.optimizers.schedules.CosineDecay`)."""
+    (`keras_ssl.optimizers.WarmupCosineDecay`, Keras's `CosineDecay`
+    without a conditional)."""
     total = epochs * steps_per_epoch
     if total < 1:
         raise ValueError(
@@ -591,7 +593,7 @@ def schedule(recipe, batch_size, epochs, steps_per_epoch):
             f"epochs={epochs}, steps_per_epoch={steps_per_epoch}"
         )
     warmup = warmup_steps(recipe, epochs, steps_per_epoch)
-    return keras.optimizers.schedules.CosineDecay(
+    return WarmupCosineDecay(
         initial_learning_rate=0.0,
         decay_steps=total - warmup,
         alpha=recipe.final_learning_rate,
