@@ -39,6 +39,9 @@ def main(directory, names):
     histories, mismatches = {}, {}
     for name in names or tiny_methods.METHODS:
         model = tiny_methods.build(name)
+        # TensorFlow's eager steps: the same kernels as its traced ones,
+        # without the tracing that took most of its three steps' time.
+        model.run_eagerly = backend == "tensorflow"
         batches = os.path.join(directory, f"{name}.pkl")
 
         def state(step):
