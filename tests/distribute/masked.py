@@ -20,6 +20,7 @@ from tests import tiny_methods  # noqa: E402
 def fit(name, strategy=None, weights=None):
     with (strategy or tf.distribute.get_strategy()).scope():
         model = tiny_methods.build(name)
+    model.run_eagerly = strategy is None  # two_replicas.py: the reference eager
     if weights is not None:
         model.set_weights(weights)
     views, _ = tiny_methods.batch(model, name)

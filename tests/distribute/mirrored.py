@@ -24,7 +24,9 @@ def make(strategy=None):
     scope = strategy.scope() if strategy else tf.distribute.get_strategy().scope()
     with scope:
         model = keras_ssl.SimCLR(backbone(), projection_dims=(16, 8), temperature=0.5)
-        model.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9))
+        model.compile(  # two_replicas.py: the one-device reference eager
+            optimizer=keras.optimizers.SGD(0.5, momentum=0.9), run_eagerly=strategy is None
+        )
     return model
 
 

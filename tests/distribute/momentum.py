@@ -34,7 +34,9 @@ def make(cls, strategy=None, batch_norm=False, **kwargs):
         # At lr 0.5 float32 summation-order differences between 1 and 2
         # devices grew past 1e-5 in two steps (MoCo v3, AVX-512 machine); at
         # 0.05 the steps still move the weights by orders more than 1e-5.
-        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9))
+        model.compile(  # two_replicas.py: the one-device reference eager
+            optimizer=keras.optimizers.SGD(0.05, momentum=0.9), run_eagerly=strategy is None
+        )
     return model
 
 

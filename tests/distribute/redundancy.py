@@ -49,7 +49,9 @@ def make(name, strategy=None):
     scope = strategy.scope() if strategy else tf.distribute.get_strategy().scope()
     with scope:
         model = getattr(keras_ssl, name)(backbone(size=None), input_shape=(16, 16, 3), **METHODS[name])
-        model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9))
+        model.compile(  # two_replicas.py: the one-device reference eager
+            optimizer=keras.optimizers.SGD(0.1, momentum=0.9), run_eagerly=strategy is None
+        )
     return model
 
 

@@ -39,7 +39,9 @@ def build(factory, strategy=None):
     scope = strategy.scope() if strategy else tf.distribute.get_strategy().scope()
     with scope:
         model = factory()
-        model.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9))
+        model.compile(  # two_replicas.py: the one-device reference eager
+            optimizer=keras.optimizers.SGD(0.5, momentum=0.9), run_eagerly=strategy is None
+        )
     return model
 
 

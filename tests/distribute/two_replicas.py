@@ -3,6 +3,10 @@ devices (set when this module is imported, before TensorFlow starts: import it
 first), the global batch, a backbone and one step's loss and gradients on one
 device or split between the replicas.
 
+The one-device reference models run their steps eagerly (the same kernels;
+tracing a tiny step costs more than running it), the replicated ones as
+`fit` runs by default, compiled.
+
 Each check runs in its own process, `python -m tests.distribute.<name>` from
 the repository root, prints ALL OK and exits non-zero on a mismatch; driven by
 tests/test_distribute.py.
