@@ -14,10 +14,9 @@ class WarmupCosineDecay(keras.optimizers.schedules.CosineDecay):
     `decay_steps` (Loshchilov and Hutter 2017, "SGDR"; the recipes' schedule,
     `keras_ssl.recipes.schedule`). Keras's class picks the phase with
     `ops.cond`, and optimizers with decoupled weight decay
-    (`keras.optimizers.AdamW`) evaluate the learning rate once per variable:
-    a traced ViT step held one conditional per weight, which took 4 of the
-    9.5 s of MAE's first-step trace on a 2-block ViT and ran at every step.
-    Here both phases are computed as a few scalar ops and `where` selects
+    (`keras.optimizers.AdamW`) evaluate the learning rate once per variable,
+    so a traced step held one conditional per weight, traced once and run
+    at every step. Here both phases are a few scalar ops and `where` picks
     one.
 
     Args: those of `keras.optimizers.schedules.CosineDecay`; `warmup_target`
