@@ -19,14 +19,3 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     os.environ["JAX_COMPILATION_CACHE_DIR"] = cache
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
-
-
-# The checks that run in processes of their own (the TF/JAX parity run, the
-# 2-device checks) are the suite's longest tests: run first, so that neither
-# xdist worker ends on one while the other idles. Running in their own
-# processes, they do not change what the other tests see.
-OWN_PROCESS_FILES = ("test_backends.py", "test_distribute.py")
-
-
-def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: item.path.name not in OWN_PROCESS_FILES)
