@@ -148,8 +148,7 @@ class CountingSolarize(Solarize):
 def test_a_traced_step_runs_each_pipeline_layer_once():
     # Keras builds a layer with sub-layers and no `build` of its own by
     # tracing its `call` once more: with ViewAugmenter's and RandomApply's
-    # own `build`, a traced step runs each pipeline layer's `call` once
-    # (the augmentation's tracing was half of DINO's first step).
+    # own `build`, a traced step runs each pipeline layer's `call` once.
     CountingSolarize.calls = 0
     augmenter = ViewAugmenter([[RandomApply(CountingSolarize(), 0.5, seed=0)]] * 2)
     tf.function(augmenter)(tf.constant(_images(2, 8)))
