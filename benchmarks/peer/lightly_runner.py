@@ -16,6 +16,10 @@ Modes (`run.py` drives both; the line protocol is in README.md):
   `--train_steps` steps at lr `--lr` with per-step cosine decay to 0, then a
   weighted kNN (k=200, T=0.1) of the test images against the train images;
   prints `{"knn_top1": ..., "train_wall_seconds": ...}`.
+- `--mode profile`: `--warmup` steps, then `--steps` end-to-end steps (loader
+  included) under `torch.profiler`; prints the median step's wall time and the
+  ops' self time per step by kind (convolution, BatchNorm, the rest), to set
+  against our step's op profile (`benchmarks/step_profile.py`).
 """
 
 import argparse
@@ -381,6 +385,36 @@ def quality(args):
     )
 
 
+def op_kind(name):
+    """The kind of a profiled aten op: convolution, batch_norm or other."""
+    if "convolution" in name or name.startswith("aten::conv"):
+        return "convolution"
+    if "batch_norm" in name:
+        return "batch_norm"
+    return "other"
+
+
+def profile(args):
+    loader = train_loader(args.data_dir, args.batch_size, args.max_images, args.workers, args.seed,
+                          args.image_size)
+    model, optimizer = build(args, total_steps=10**6)
+    data = batches(loader)
+    train(model, optimizer, data, args.warmup, 0)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as trace:
+        times = train(model, optimizer, data, args.steps, args.warmup)
+    seconds = {"convolution": 0.0, "batch_norm": 0.0, "other": 0.0}
+    for event in trace.key_averages():
+        seconds[op_kind(event.key)] += event.self_cpu_time_total / 1e6 / args.steps
+    emit(
+        {
+            "step_seconds": sorted(times)[len(times) // 2],
+            "mean_step_seconds": sum(times) / len(times),
+            "op_self_seconds_per_step": seconds,
+            "library": f"lightly {_lightly_version()}, torch {torch.__version__}",
+        }
+    )
+
+
 def _lightly_version():
     import lightly
 
@@ -389,7 +423,7 @@ def _lightly_version():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["throughput", "quality"], default="throughput")
+    parser.add_argument("--mode", choices=["throughput", "quality", "profile"], default="throughput")
     parser.add_argument("--method", choices=sorted(METHODS), default="simclr")
     parser.add_argument("--backbone", choices=sorted(BACKBONES), default="small_cnn")
     parser.add_argument("--data_dir", default="../shared/datasets/cifar10")
@@ -411,7 +445,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    (quality if args.mode == "quality" else throughput)(args)
+    {"throughput": throughput, "quality": quality, "profile": profile}[args.mode](args)
 
 
 if __name__ == "__main__":
